@@ -1,0 +1,58 @@
+# homelab.cluster -- the two commands that matter: `make lab` and `make test`.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+COLLECTION_LINK := .build/collections/ansible_collections/homelab/cluster
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.build/collections
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+.PHONY: help venv test units golden sanity lint bench clean
+
+help:
+	@echo "make test    - create .venv from pinned requirements, then units, golden inventories, sanity, lint"
+	@echo "make units   - pytest unit tests"
+	@echo "make golden  - ansible-inventory --list of every case compared to committed JSON"
+	@echo "make sanity  - ansible-test sanity on a copy laid out as ansible_collections/homelab/cluster"
+	@echo "make lint    - ruff and ansible-lint (production profile)"
+	@echo "make bench   - benchmarks under bench/ (not part of make test)"
+
+$(STAMP): requirements-dev.txt
+	@command -v $(PYTHON) >/dev/null || { echo "make: $(PYTHON) is missing; install python3 and python3-venv" >&2; exit 1; }
+	@if [ ! -x $(BIN)/python ]; then \
+	  $(PYTHON) -m venv $(VENV) || { echo "make: cannot create $(VENV); on Debian/Ubuntu: apt-get install python3-venv" >&2; exit 1; }; fi
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+$(COLLECTION_LINK):
+	@mkdir -p $(dir $@)
+	@ln -sfn ../../../.. $@
+
+venv: $(STAMP) $(COLLECTION_LINK)
+
+test: venv units golden sanity lint
+	@echo "make test: all passed"
+
+units: venv
+	$(BIN)/python -m pytest -q tests/unit
+
+golden: venv
+	tests/integration/targets/inventory_tiers/runme.sh
+
+sanity: venv
+	tests/sanity/run.sh
+
+lint: venv
+	$(BIN)/ruff check plugins tests bench
+	$(BIN)/ansible-lint --profile production
+
+bench: venv
+	$(BIN)/python bench/inventory_scale.py
+
+clean:
+	rm -rf .build .pytest_cache .ruff_cache tests/output
