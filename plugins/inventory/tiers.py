@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, homelab.cluster contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 
@@ -9,7 +8,7 @@ name: tiers
 short_description: Classify a heterogeneous homelab from a hardware file into tiers and roles
 version_added: 0.1.0
 author:
-  - homelab.cluster contributors
+  - Homelab Cluster Team (@homelab-cluster)
 description:
   - Reads a declarative hardware file (each machine's CPU, RAM, GPUs, power, wake method, ...), validates it,
     classifies every host into a capability tier and functional roles, and emits the groups and C(homelab_*)
@@ -168,17 +167,26 @@ cache_connection: ~/.cache/homelab-tiers
 
 import os
 
-from ansible.errors import AnsibleParserError
-from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
-from ansible.plugins.loader import cache_loader
 from ansible import constants as C
+from ansible.errors import AnsibleParserError
+from ansible.plugins.inventory import BaseInventoryPlugin
+from ansible.plugins.inventory import Cacheable
+from ansible.plugins.inventory import Constructable
+from ansible.plugins.loader import cache_loader
 
-from ansible_collections.homelab.cluster.plugins.module_utils._classify import (
-    FIXED_GROUPS, classify, host_groups, host_vars, warnings_for)
-from ansible_collections.homelab.cluster.plugins.module_utils._hardware import HardwareError, normalize_hardware
-from ansible_collections.homelab.cluster.plugins.module_utils._rules import build_role_rules, build_tier_rules
-from ansible_collections.homelab.cluster.plugins.plugin_utils._tiers import (
-    cached_source_is_current, format_problems, read_fact_cache, read_hardware_file)
+from ansible_collections.homelab.cluster.plugins.module_utils._classify import FIXED_GROUPS
+from ansible_collections.homelab.cluster.plugins.module_utils._classify import classify
+from ansible_collections.homelab.cluster.plugins.module_utils._classify import host_groups
+from ansible_collections.homelab.cluster.plugins.module_utils._classify import host_vars
+from ansible_collections.homelab.cluster.plugins.module_utils._classify import warnings_for
+from ansible_collections.homelab.cluster.plugins.module_utils._hardware import HardwareError
+from ansible_collections.homelab.cluster.plugins.module_utils._hardware import normalize_hardware
+from ansible_collections.homelab.cluster.plugins.module_utils._rules import build_role_rules
+from ansible_collections.homelab.cluster.plugins.module_utils._rules import build_tier_rules
+from ansible_collections.homelab.cluster.plugins.plugin_utils._tiers import cached_source_is_current
+from ansible_collections.homelab.cluster.plugins.plugin_utils._tiers import format_problems
+from ansible_collections.homelab.cluster.plugins.plugin_utils._tiers import read_fact_cache
+from ansible_collections.homelab.cluster.plugins.plugin_utils._tiers import read_hardware_file
 
 _MEMORY_CACHES = ('memory', 'ansible.builtin.memory')
 
@@ -213,11 +221,11 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         data = source['data']
         facts = self._facts(data)
         tiers = [rule['tier'] for rule in tier_rules]
-        roles = sorted(set(name for name, _cond in role_rules))
+        roles = sorted({name for name, _cond in role_rules})
         try:
             records = normalize_hardware(data, facts, known_tiers=tiers, known_roles=roles)
         except HardwareError as exc:
-            raise AnsibleParserError(format_problems(exc.problems, error_file))
+            raise AnsibleParserError(format_problems(exc.problems, error_file)) from None
         self._populate(records, tier_rules, role_rules, tiers, roles)
 
     def _source(self, path, cache):
@@ -259,7 +267,11 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             return {}
         if plugin is None:
             return {}
-        return read_fact_cache(plugin, [str(name) for name in hosts if isinstance(name, str)])
+        facts, failures = read_fact_cache(plugin, [str(name) for name in hosts if isinstance(name, str)])
+        for failure in failures:
+            self.display.warning('homelab.cluster.tiers: cached facts unusable, using declared hardware only: %s'
+                                 % failure)
+        return facts
 
     def _populate(self, records, tier_rules, role_rules, tiers, roles):
         """Add every group first (sorted, tier/role groups even when empty), then hosts, vars and memberships."""

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, homelab.cluster contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Classify normalized hosts into a tier and functional roles; build their groups and host vars (pure).
@@ -13,7 +12,7 @@ from ansible_collections.homelab.cluster.plugins.module_utils._rules import eval
 FIXED_GROUPS = ('always_on', 'no_python', 'quorum_voters', 'wakeable')
 
 
-class Classification(object):
+class Classification:
     __slots__ = ('tier', 'tier_reason', 'roles', 'role_reasons')
 
     def __init__(self, tier, tier_reason, roles, role_reasons):
@@ -51,7 +50,7 @@ def classify(record, tier_rules, role_rules):
     ctx['derived']['tier'] = tier
     if record['roles'] is not None:
         roles = sorted(set(record['roles']))
-        reasons = dict((role, 'declared in the hardware file') for role in roles)
+        reasons = dict.fromkeys(roles, 'declared in the hardware file')
         return Classification(tier, tier_reason, roles, reasons)
     given = []
     reasons = {}
@@ -72,7 +71,7 @@ def host_groups(record, cls):
     """Every group the host belongs to (design.md section 4), sorted."""
     groups = ['tier_%s' % cls.tier, 'os_%s' % record['os']]
     groups.extend('role_%s' % role for role in cls.roles)
-    groups.extend(sorted(set('gpu_%s' % g['vendor'] for g in record['gpus'])))
+    groups.extend(sorted({'gpu_%s' % g['vendor'] for g in record['gpus']}))
     if record['always_on']:
         groups.append('always_on')
     if is_wakeable(record):

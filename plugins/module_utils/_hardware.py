@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, homelab.cluster contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Hardware file schema: validation and normalization (pure, no I/O).
@@ -49,7 +48,7 @@ _VENDOR_HINTS = (
 )
 
 
-class Problem(object):
+class Problem:
     """One validation problem: where (a path of keys/indexes) and what."""
 
     __slots__ = ('path', 'message')
@@ -185,7 +184,7 @@ def _group_safe_name(value):
 def _plain(value):
     """Free-form data (``vars``): copied into plain Python types so nothing arrives marked as a template."""
     if isinstance(value, dict):
-        return dict((str(k), _plain(v)) for k, v in value.items())
+        return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
     if isinstance(value, bool) or value is None:

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, homelab.cluster contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Tier and role rules as data: a small condition language that explains its matches (pure, no I/O).
@@ -19,7 +18,9 @@ value (a field the host does not declare) passes no ordering test.
 
 from __future__ import annotations
 
-from ansible_collections.homelab.cluster.plugins.module_utils._hardware import Problem, describe, suggest
+from ansible_collections.homelab.cluster.plugins.module_utils._hardware import Problem
+from ansible_collections.homelab.cluster.plugins.module_utils._hardware import describe
+from ansible_collections.homelab.cluster.plugins.module_utils._hardware import suggest
 
 OPERATORS = {
     'eq': '==', 'ne': '!=', 'lt': '<', 'le': '<=', 'gt': '>', 'ge': '>=', 'in': 'in', 'not_in': 'not in',
@@ -169,8 +170,8 @@ def build_tier_rules(tier_rules=None, thresholds=None):
         validate_condition(when, path + ('when',), problems)
         rules.append({'tier': str(name), 'when': when})
     if rules and rules[-1]['when']:
-        problems.append(Problem(('tier_rules', len(tier_rules) - 1, 'when'),
-                                'the last tier rule must match every host (when: {}), so no host is left without a tier'))
+        problems.append(Problem(('tier_rules', len(tier_rules) - 1, 'when'), 'the last tier rule must match every '
+                                'host (when: {}), so no host is left without a tier'))
     return rules, problems
 
 
@@ -272,7 +273,8 @@ def describe_condition(cond):
     texts = []
     for key, value in cond.items():
         if key in ('all', 'any'):
-            texts.append('(%s)' % (' %s ' % ('and' if key == 'all' else 'or')).join(describe_condition(c) for c in value))
+            joiner = ' and ' if key == 'all' else ' or '
+            texts.append('(%s)' % joiner.join(describe_condition(c) for c in value))
         elif key == 'not':
             texts.append('not %s' % describe_condition(value))
         elif key == 'gpu':

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, homelab.cluster contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Controller-side I/O for the ``homelab.cluster.tiers`` inventory plugin.
@@ -58,16 +57,16 @@ def read_hardware_file(path):
             text = handle.read()
     except OSError as exc:
         raise AnsibleParserError('homelab.cluster.tiers: cannot read the hardware file %s: %s'
-                                 % (path, exc.strerror or exc))
+                                 % (path, exc.strerror or exc)) from None
     try:
         data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a safe loader subclass
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = '%s:%d:%d' % (path, mark.line + 1, mark.column + 1) if mark else path
         raise AnsibleParserError('homelab.cluster.tiers: %s: invalid YAML: %s'
-                                 % (where, ' '.join(str(p) for p in (exc.context, exc.problem) if p)))
+                                 % (where, ' '.join(str(p) for p in (exc.context, exc.problem) if p))) from None
     except yaml.YAMLError as exc:
-        raise AnsibleParserError('homelab.cluster.tiers: %s: invalid YAML: %s' % (path, exc))
+        raise AnsibleParserError('homelab.cluster.tiers: %s: invalid YAML: %s' % (path, exc)) from None
     return {'format': SOURCE_FORMAT, 'path': path, 'fingerprint': fingerprint(path), 'data': data}
 
 
@@ -116,17 +115,20 @@ def format_problems(problems, path, what='the hardware file'):
 
 
 def read_fact_cache(cache_plugin, host_names):
-    """Fields from cached facts of the given hosts, as {host: {dotted_field: value}}; absent hosts are skipped."""
-    out = {}
+    """Fields from cached facts: ({host: {dotted_field: value}}, [failure, ...]). Hosts without facts are skipped.
+
+    A broken cache entry must not break the inventory: it is reported and the declared hardware still works.
+    """
+    out, failures = {}, []
     for name in host_names:
         try:
             facts = cache_plugin.get(name)
         except KeyError:
             continue
-        except Exception:  # a broken cache entry must not break the inventory; declared data still works
+        except Exception as exc:  # noqa: BLE001 - any cache backend error becomes a warning, not a failure
+            failures.append('%s: %s' % (name, exc))
             continue
         fields = hardware_from_facts(facts)
         if fields:
             out[name] = fields
-    return out
-
+    return out, failures

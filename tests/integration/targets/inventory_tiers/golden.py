@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Golden tests of the homelab.cluster.tiers inventory plugin through the real ansible-inventory CLI.
 
 Every case's `ansible-inventory --list` is compared to committed JSON (`UPDATE_GOLDEN=1` rewrites them), every
@@ -120,19 +119,19 @@ def test_cache():
             handle.write('cache: true\ncache_plugin: ansible.builtin.jsonfile\ncache_connection: %s\n'
                          % os.path.join(tmp, 'cache'))
         source = os.path.join(case, 'lab.tiers.yml')
-        cold, _ = listing(source)
+        cold, _err = listing(source)
         entries = os.listdir(os.path.join(tmp, 'cache'))
         with open(os.path.join(tmp, 'cache', entries[0])) as handle:
             cached = plain(json.load(handle))
         check('cache holds the raw hardware file, not the formatted inventory',
               len(entries) == 1 and set(cached) == {'format', 'path', 'fingerprint', 'data'}
               and 'bare' in cached['data']['hosts'] and 'homelab_tier' not in json.dumps(cached), json.dumps(cached))
-        warm, _ = listing(source)
+        warm, _err = listing(source)
         check('a cache hit rebuilds the same groups and vars', cold == warm and cold is not None)
         time.sleep(0.01)
         with open(os.path.join(case, 'hardware.yml'), 'a') as handle:
             handle.write('  added:\n    ram_gb: 4\n')
-        changed, _ = listing(source)
+        changed, _err = listing(source)
         check('an edited hardware file invalidates its cache entry',
               changed is not None and 'added' in changed['_meta']['hostvars'])
     finally:
@@ -159,7 +158,7 @@ def test_fact_cache():
                   hv['homelab_hardware']['ram_gb'] == 8 and hv['homelab_hardware']['cpu']['threads'] == 32
                   and hv['homelab_hardware']['os'] == 'proxmox' and 'wakeable' in data
                   and 'gathered' in data['wakeable']['hosts'], json.dumps(hv, indent=1))
-        bare, _ = listing(os.path.join(FILES, 'cases', 'facts', 'lab.tiers.yml'))
+        bare, _err = listing(os.path.join(FILES, 'cases', 'facts', 'lab.tiers.yml'))
         check('without fact caching nothing is filled',
               bare is not None and plain(bare['_meta']['hostvars']['gathered']['homelab_hardware']['os']) == 'linux')
     finally:

@@ -15,9 +15,9 @@ TIERS = default_tier_rules()
 ROLES = default_role_rules()
 
 
-def run(fields, tiers=TIERS, roles=ROLES):
+def run(fields, tiers=None, roles=None):
     record = normalize_hardware({'hosts': {'h': fields}})['h']
-    return record, classify(record, tiers, roles)
+    return record, classify(record, tiers or TIERS, roles or ROLES)
 
 
 # --- tiers: every branch of design.md section 3 and its boundaries -----------------------------------------------
@@ -80,7 +80,8 @@ def test_roles(fields, roles):
 
 
 def test_custom_role_rule_and_role_condition():
-    rules, _ = build_role_rules({'media': {'all': [{'gpu': {'vendor': 'intel'}}, {'role': 'storage'}]}})
+    rules, found = build_role_rules({'media': {'all': [{'gpu': {'vendor': 'intel'}}, {'role': 'storage'}]}})
+    assert not found
     _record, cls = run({'os': 'truenas', 'gpus': [{'model': 'Arc B580', 'vram_gb': 12}]}, roles=rules)
     assert cls.roles == ['inference', 'media', 'storage']
     assert cls.role_reasons['media'] == 'gpu Arc B580: vendor intel and role storage'

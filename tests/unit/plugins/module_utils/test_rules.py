@@ -90,7 +90,7 @@ def test_default_rules_are_valid():
     assert not found and rules == default_tier_rules()
     roles, found = build_role_rules()
     assert not found
-    assert [name for name, _ in roles] == ['firewall', 'storage', 'hypervisor', 'volatile', 'edge', 'logic',
+    assert [name for name, _cond in roles] == ['firewall', 'storage', 'hypervisor', 'volatile', 'edge', 'logic',
                                            'inference']
 
 
@@ -98,7 +98,7 @@ def test_role_rules_replace_add_and_disable():
     roles, found = build_role_rules({'edge': None, 'media': {'gpu': {'vendor': 'intel'}},
                                      'storage': {'os': {'in': ['truenas', 'unraid']}}})
     assert not found
-    names = [name for name, _ in roles]
+    names = [name for name, _cond in roles]
     assert 'edge' not in names and names[-1] == 'media'
     assert dict(roles)['storage'] == {'os': {'in': ['truenas', 'unraid']}}
 
