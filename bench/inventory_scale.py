@@ -5,7 +5,10 @@
     (what a user would otherwise write by hand);
 (c) static YAML of the raw hardware fields plus ansible.builtin.constructed computing the same tier groups.
 
-Prints wall time and peak RSS of each run and the ratios a/b and a/c. Targets at 10,000 hosts (issue 2):
+(f) the floor: a do-nothing plugin that reads (a)'s finished host vars from JSON and only calls add_host and
+    set_variable -- what any plugin producing this output costs before it does any work of its own.
+
+Prints wall time and peak RSS of each run and the ratios a/b, a/c, f/b and a/f. Targets at 10,000 hosts (issue 2):
 a/b <= 0.1, a/c <= 0.2, peak memory of (a) below (b)'s, and (a)'s output identical on repeated runs.
 Exit status 1 when a target is missed at the largest size.
 
@@ -20,13 +23,13 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 
 import yaml
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..'))
-CPUS = [('Pentium II', 'i686', 1, 1, 0.3), ('Celeron J4125', 'x86_64', 4, 4, 2.0), ('Core i5-8500T', 'x86_64', 6, 6, 3.5),
-        ('Ryzen 5 5560U', 'x86_64', 6, 12, 4.0), ('Ryzen 9 9950X', 'x86_64', 16, 32, 5.7),
+CPUS = [('Pentium II', 'i686', 1, 1, 0.3), ('Celeron J4125', 'x86_64', 4, 4, 2.0),
+        ('Core i5-8500T', 'x86_64', 6, 6, 3.5), ('Ryzen 5 5560U', 'x86_64', 6, 12, 4.0),
+        ('Ryzen 9 9950X', 'x86_64', 16, 32, 5.7),
         ('Cortex-A76', 'aarch64', 4, 4, 2.4), ('Core i5-13600K', 'x86_64', 14, 20, 5.1)]
 GPUS = [None, None, ('RTX 4070 Ti Super', 'nvidia', 16, 285), ('RX 7900 XT', 'amd', 20, 315),
         ('RX 6500 XT', 'amd', 4, 107), ('Arc B580', 'intel', 12, 190), ('Hailo-8L', 'hailo', 0, None)]
@@ -58,6 +61,8 @@ def synthetic_hosts(count, seed=7):
             'power': {'idle_w': rng.randint(3, 90), 'peak_w': rng.randint(100, 900)},
             'always_on': rng.random() < 0.2, 'quorum_votes': rng.choice([0, 0, 0, 1]),
         }
+        if host['os'] == 'windows':
+            host['quorum_votes'] = 0  # as a user would write it (votes on a volatile host draw a warning)
         if gpu:
             entry = {'model': gpu[0], 'vendor': gpu[1], 'vram_gb': gpu[2]}
             if gpu[3]:
@@ -132,6 +137,59 @@ def build_cases(workdir, count):
     return case
 
 
+FLOOR_PLUGIN = '''
+DOCUMENTATION = """
+name: floor
+short_description: benchmark floor, adds ready-made host vars
+description: Reads host vars from JSON and adds them; no validation, no classification.
+options:
+  plugin: {required: true, choices: [bench.floor.floor]}
+  file: {type: str, required: true}
+"""
+import json
+from ansible.plugins.inventory import BaseInventoryPlugin
+
+
+class InventoryModule(BaseInventoryPlugin):
+    NAME = 'bench.floor.floor'
+
+    def verify_file(self, path):
+        return path.endswith('.floor.yml')
+
+    def parse(self, inventory, loader, path, cache=True):
+        super().parse(inventory, loader, path)
+        self._read_config_data(path)
+        with open(self.get_option('file')) as handle:
+            data = json.load(handle)
+        for group in data['groups']:
+            self.inventory.add_group(group)
+        for host, variables in data['hostvars'].items():
+            self.inventory.add_host(host)
+            for key, value in variables.items():
+                self.inventory.set_variable(host, key, value)
+        for group, hosts in data['groups'].items():
+            for host in hosts:
+                self.inventory.add_child(group, host)
+'''
+
+
+def write_floor(workdir, case, listing):
+    """(f): the floor plugin (written once under workdir) and its JSON of (a)'s hosts, vars and groups."""
+    plugin_dir = os.path.join(workdir, 'floor', 'ansible_collections', 'bench', 'floor', 'plugins', 'inventory')
+    os.makedirs(plugin_dir, exist_ok=True)
+    with open(os.path.join(plugin_dir, 'floor.py'), 'w') as handle:
+        handle.write(FLOOR_PLUGIN)
+    data = plain(json.loads(listing))
+    hostvars = data.pop('_meta')['hostvars']
+    groups = {g: body.get('hosts', []) for g, body in data.items() if g not in ('all', 'ungrouped')}
+    with open(os.path.join(case, 'floor.json'), 'w') as handle:
+        json.dump({'hostvars': hostvars, 'groups': groups}, handle)
+    path = os.path.join(case, 'f.floor.yml')
+    with open(path, 'w') as handle:
+        handle.write('plugin: bench.floor.floor\nfile: %s\n' % os.path.join(case, 'floor.json'))
+    return path
+
+
 def write_static_b(case, listing):
     """(b): the exact host vars and groups of (a)'s --list output, as a static YAML inventory."""
     data = plain(json.loads(listing))
@@ -157,6 +215,8 @@ def main():
                ANSIBLE_INVENTORY_ENABLED='homelab.cluster.tiers,ansible.builtin.yaml,ansible.builtin.constructed')
     workdir = args.keep or tempfile.mkdtemp(prefix='bench-inventory-')
     os.makedirs(workdir, exist_ok=True)
+    floor_env = dict(env, ANSIBLE_COLLECTIONS_PATH=os.path.join(workdir, 'floor'),
+                     ANSIBLE_INVENTORY_ENABLED='bench.floor.floor')
     failures = []
     try:
         print('%8s  %-34s %9s %9s' % ('hosts', 'run', 'seconds', 'peak MiB'))
@@ -167,14 +227,18 @@ def main():
             b_path = write_static_b(case, a_out)
             b_s, b_mb, _b_out = run([b_path], env)
             c_s, c_mb, _c_out = run([os.path.join(case, 'c_static.yml'), os.path.join(case, 'c_constructed.yml')], env)
+            f_s, f_mb, _f_out = run([write_floor(workdir, case, a_out)], floor_env)
             a_best = min(a_s, a2_s)
             for label, seconds, mib in (('(a) homelab.cluster.tiers', a_best, a_mb),
                                         ('(b) static YAML, same vars', b_s, b_mb),
-                                        ('(c) static raw + constructed', c_s, c_mb)):
+                                        ('(c) static raw + constructed', c_s, c_mb),
+                                        ('(f) floor: add the same vars only', f_s, f_mb)):
                 print('%8d  %-34s %9.2f %9d' % (count, label, seconds, mib))
             same = a_out == a2_out
             print('%8d  a/b = %.3f   a/c = %.3f   peak a/b = %.2f   repeated output identical: %s'
                   % (count, a_best / b_s, a_best / c_s, a_mb / float(b_mb), 'yes' if same else 'NO'))
+            print('%8d  floor: f/b = %.3f   f/c = %.3f   a/f = %.2f (what no plugin with this output can beat)'
+                  % (count, f_s / b_s, f_s / c_s, a_best / f_s))
             if count == max(args.sizes):
                 if count >= 10000 and a_best / b_s > 0.1:
                     failures.append('a/b %.3f > 0.1' % (a_best / b_s))

@@ -106,10 +106,12 @@ options:
 """
 
 EXAMPLES = r"""
+---
 # homelab.tiers.yml -- the minimal config: a hardware file beside it (kept outside any -i directory)
 plugin: homelab.cluster.tiers
 hardware: ../hardware.yml
 
+---
 # homelab.tiers.yml -- hardware inline, so `-i inventory/` works with a directory source
 plugin: homelab.cluster.tiers
 defaults:
@@ -131,6 +133,7 @@ hosts:
     ram_gb: 0.0625
     python: false
 
+---
 # Stricter GPU threshold, a custom role, and the edge role switched off
 plugin: homelab.cluster.tiers
 hardware: ../hardware.yml
@@ -141,6 +144,7 @@ role_rules:
     gpu: {vendor: intel}
   edge: null
 
+---
 # Your own tiers (first match wins; the last must match everything)
 plugin: homelab.cluster.tiers
 hardware: ../hardware.yml
@@ -150,6 +154,7 @@ tier_rules:
   - tier: small
     when: {}
 
+---
 # Constructed features and the inventory cache of the raw hardware file
 plugin: homelab.cluster.tiers
 hardware: ../hardware.yml
@@ -189,6 +194,9 @@ from ansible_collections.homelab.cluster.plugins.plugin_utils._tiers import read
 from ansible_collections.homelab.cluster.plugins.plugin_utils._tiers import read_hardware_file
 
 _MEMORY_CACHES = ('memory', 'ansible.builtin.memory')
+
+
+MAX_WARNINGS = 10
 
 
 class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
@@ -273,18 +281,27 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                                  % failure)
         return facts
 
+    def _warn(self, warnings):
+        """Print each warning; past MAX_WARNINGS, one line counts the rest so a big lab is not drowned."""
+        for warning in warnings[:MAX_WARNINGS]:
+            self.display.warning('homelab.cluster.tiers: %s' % warning)
+        if len(warnings) > MAX_WARNINGS:
+            self.display.warning('homelab.cluster.tiers: %d more warnings of these kinds not shown'
+                                 % (len(warnings) - MAX_WARNINGS))
+
     def _populate(self, records, tier_rules, role_rules, tiers, roles):
         """Add every group first (sorted, tier/role groups even when empty), then hosts, vars and memberships."""
         inventory = self.inventory
         hosts = []
         groups = set(['tier_%s' % t for t in tiers] + ['role_%s' % r for r in roles] + list(FIXED_GROUPS))
+        warnings = []
         for name, record in records.items():
             cls = classify(record, tier_rules, role_rules)
-            for warning in warnings_for(record):
-                self.display.warning('homelab.cluster.tiers: %s' % warning)
+            warnings.extend(warnings_for(record))
             memberships = host_groups(record, cls)
             groups.update(memberships)
             hosts.append((name, host_vars(record, cls), memberships))
+        self._warn(warnings)
         for group in sorted(groups):
             inventory.add_group(group)
         strict = self.get_option('strict')

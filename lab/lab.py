@@ -1,0 +1,423 @@
+"""The simulated homelab: lab images, networks, one systemd container per host, the inventory overlay, a summary.
+
+    python lab/lab.py up        # images (cached), networks, containers, inventory/lab/ (no playbook)
+    python lab/lab.py summary   # the table: host, tier, roles, lab IP, power state, what was provisioned
+    python lab/lab.py check     # the ultralow servant's HTTP file and ping status, read from another lab host
+    python lab/lab.py down      # containers, networks and generated files (not the cached images)
+    python lab/lab.py images    # build the lab images if their recipe changed
+
+The Makefile runs these around `ansible-playbook -i inventory/lab playbooks/site.yml` (`make lab`). Everything
+runs in rootful podman with the project's own containers.conf (CONTAINERS_CONF); the only networks touched are
+the lab's own (10.77.0.0/16), and the example inventory's addresses are only read, never contacted.
+"""
+
+import argparse
+import hashlib
+import ipaddress
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..'))
+LAB = os.path.join(ROOT, 'lab')
+BUILD = os.path.join(ROOT, '.build', 'lab')
+SSH_DIR = os.path.join(BUILD, 'ssh')
+EXAMPLE = os.path.join(ROOT, 'inventory', 'example')
+OVERLAY = os.path.join(ROOT, 'inventory', 'lab')
+LABEL = 'homelab.lab'
+LAB_SUPERNET = ipaddress.ip_network('10.77.0.0/16')
+
+# The example's VLANs (third octet of 10.0.<vlan>.x, seed 004) mirrored as lab bridges in 10.77.<vlan>.0/24.
+NETWORKS = {
+    10: 'homelab-trusted',
+    20: 'homelab-iot',
+    30: 'homelab-servers',
+}
+# What cannot run as a Linux container here, and why (README "The lab" repeats this).
+ABSENT_OS = {
+    'windows': 'Windows cannot run in a Linux container; its API surface is covered by doubles',
+    'opnsense': 'OPNsense is FreeBSD; the firewall appliance is covered by an API double',
+    'pfsense': 'pfSense is FreeBSD; the firewall appliance is covered by an API double',
+}
+
+# The image recipe: change anything here (or a file under lab/image/) and the images are rebuilt.
+RECIPE = {
+    'version': 1,
+    'suite': 'bookworm',
+    'mirror': 'http://deb.debian.org/debian',
+    'security': 'http://deb.debian.org/debian-security',
+    'base': ['systemd', 'systemd-sysv', 'dbus', 'openssh-server', 'sudo', 'iproute2', 'iputils-ping', 'procps',
+             'netbase', 'ca-certificates', 'gpgv'],
+    'python': ['python3', 'python3-apt'],
+}
+IMAGE_FILES = os.path.join(LAB, 'image')
+
+
+class LabError(Exception):
+    pass
+
+
+def log(message):
+    print('lab: %s' % message, flush=True)
+
+
+def sh(*cmd, check=True, capture=True, input_text=None, env=None):
+    proc = subprocess.run(list(cmd), capture_output=capture, text=True, input=input_text, env=env, check=False)
+    if check and proc.returncode:
+        raise LabError('%s failed (rc %d): %s' % (' '.join(cmd), proc.returncode,
+                                                  (proc.stderr or proc.stdout or '').strip()[-2000:]))
+    return proc
+
+
+def podman(*args, check=True):
+    return sh('podman', *args, check=check)
+
+
+# ------------------------------------------------------------------------------------------------ images
+
+def recipe_hash():
+    digest = hashlib.sha256(json.dumps(RECIPE, sort_keys=True).encode())
+    for name in sorted(os.listdir(IMAGE_FILES)):
+        with open(os.path.join(IMAGE_FILES, name), 'rb') as handle:
+            digest.update(name.encode() + b'\0' + handle.read())
+    return digest.hexdigest()[:12]
+
+
+def image_names():
+    tag = recipe_hash()
+    return {'nopy': 'localhost/homelab-lab-nopy:%s' % tag, 'py': 'localhost/homelab-lab-py:%s' % tag}
+
+
+def build_images():
+    """debootstrap a minbase systemd + sshd rootfs -> the image without Python; + python3 -> the image with it."""
+    names = image_names()
+    if all(podman('image', 'exists', n, check=False).returncode == 0 for n in names.values()):
+        log('images %s are current (recipe unchanged)' % ', '.join(names.values()))
+        _tag_current(names)
+        return names
+    os.makedirs(BUILD, exist_ok=True)
+    rootfs = tempfile.mkdtemp(prefix='rootfs-', dir=BUILD)
+    try:
+        if podman('image', 'exists', names['nopy'], check=False).returncode:
+            started = time.time()
+            log('debootstrap %s (minbase + %s) ...' % (RECIPE['suite'], ', '.join(RECIPE['base'])))
+            sh('debootstrap', '--variant=minbase', '--include=%s' % ','.join(RECIPE['base']), RECIPE['suite'],
+               rootfs, RECIPE['mirror'])
+            _customize(rootfs)
+            tar = subprocess.Popen(['tar', '-C', rootfs, '--numeric-owner', '-c', '.'], stdout=subprocess.PIPE)
+            imp = subprocess.run(['podman', 'import', '-q', '--change', 'CMD ["/sbin/init"]',
+                                  '--change', 'STOPSIGNAL SIGRTMIN+3', '-', names['nopy']],
+                                 stdin=tar.stdout, capture_output=True, text=True, check=False)
+            tar.stdout.close()
+            if tar.wait() or imp.returncode:
+                raise LabError('podman import of the lab rootfs failed: %s' % imp.stderr.strip())
+            log('built %s in %.0f s' % (names['nopy'], time.time() - started))
+        if podman('image', 'exists', names['py'], check=False).returncode:
+            started = time.time()
+            builder = 'homelab-lab-build-py'
+            podman('rm', '-f', builder, check=False)
+            podman('run', '--name', builder, '--label', '%s.build=1' % LABEL, names['nopy'], '/bin/sh', '-c',
+                   'export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && '
+                   'apt-get install -y -qq --no-install-recommends %s >/dev/null && apt-get clean'
+                   % ' '.join(RECIPE['python']))
+            podman('commit', '-q', '--change', 'CMD ["/sbin/init"]', '--change', 'STOPSIGNAL SIGRTMIN+3',
+                   builder, names['py'])
+            podman('rm', '-f', builder)
+            log('built %s in %.0f s' % (names['py'], time.time() - started))
+    finally:
+        shutil.rmtree(rootfs, ignore_errors=True)
+    _tag_current(names)
+    return names
+
+
+def _tag_current(names):
+    """`:current` tags for molecule scenarios, which name the images without knowing the recipe hash."""
+    for kind, name in names.items():
+        podman('tag', name, 'localhost/homelab-lab-%s:current' % kind)
+
+
+def _customize(rootfs):
+    """Files every lab host starts from: apt sources, per-container ssh host keys and machine-id, no stale caches."""
+    suite = RECIPE['suite']
+    with open(os.path.join(rootfs, 'etc/apt/sources.list'), 'w') as handle:
+        handle.write('deb %s %s main\ndeb %s %s-updates main\ndeb %s %s-security main\n'
+                     % (RECIPE['mirror'], suite, RECIPE['mirror'], suite, RECIPE['security'], suite))
+    unit_dir = os.path.join(rootfs, 'etc/systemd/system')
+    shutil.copy(os.path.join(IMAGE_FILES, 'homelab-ssh-hostkeys.service'), unit_dir)
+    wants = os.path.join(unit_dir, 'ssh.service.wants')
+    os.makedirs(wants, exist_ok=True)
+    os.symlink('../homelab-ssh-hostkeys.service', os.path.join(wants, 'homelab-ssh-hostkeys.service'))
+    for name in os.listdir(os.path.join(rootfs, 'etc/ssh')):
+        if name.startswith('ssh_host_'):
+            os.remove(os.path.join(rootfs, 'etc/ssh', name))
+    os.makedirs(os.path.join(rootfs, 'root/.ssh'), mode=0o700, exist_ok=True)
+    open(os.path.join(rootfs, 'etc/machine-id'), 'w').close()
+    for junk in ('var/cache/apt/archives', 'var/lib/apt/lists'):
+        path = os.path.join(rootfs, junk)
+        for name in os.listdir(path):
+            if name.endswith('.deb') or (junk.endswith('lists') and name not in ('partial', 'lock')):
+                os.remove(os.path.join(path, name))
+
+
+# ------------------------------------------------------------------------------------------------ topology
+
+def example_hosts():
+    """The example inventory as the tiers plugin classifies it (hostvars of `ansible-inventory --list`)."""
+    proc = sh('ansible-inventory', '-i', EXAMPLE, '--list')
+    return {name: _plain(v) for name, v in json.loads(proc.stdout)['_meta']['hostvars'].items()}
+
+
+def _plain(value):
+    if isinstance(value, dict):
+        if set(value) == {'__ansible_unsafe'}:
+            return value['__ansible_unsafe']
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def lab_address(address, vlan=None):
+    """10.0.<vlan>.<n> of the real lab -> 10.77.<vlan>.<n> on the lab bridge of that VLAN."""
+    octets = ipaddress.ip_address(address).packed
+    return str(ipaddress.ip_address('10.77.%d.%d' % (vlan if vlan is not None else octets[2], octets[3])))
+
+
+def topology(hostvars):
+    """Which example hosts become containers, on which networks, with which image; and which stay out, why."""
+    plan, absent = {}, {}
+    for name in sorted(hostvars):
+        hw = hostvars[name]['homelab_hardware']
+        if hw['os'] in ABSENT_OS:
+            absent[name] = ABSENT_OS[hw['os']]
+            continue
+        if not hw.get('address') or not hw.get('mac'):
+            absent[name] = 'no address or MAC in the hardware file'
+            continue
+        vlan = ipaddress.ip_address(hw['address']).packed[2]
+        if vlan not in NETWORKS:
+            absent[name] = 'VLAN %d has no lab network' % vlan
+            continue
+        nets = [(NETWORKS[vlan], lab_address(hw['address']), hw['mac'])]
+        if 'logic' in hostvars[name]['homelab_roles']:
+            # the logic node is the gatekeeper between VLANs: it sits on every lab network
+            for other in sorted(NETWORKS):
+                if other != vlan:
+                    nets.append((NETWORKS[other], lab_address(hw['address'], other), _second_mac(hw['mac'], other)))
+        plan[name] = {'networks': nets, 'python': hw['python'], 'os': hw['os'], 'ip': nets[0][1]}
+    return plan, absent
+
+
+def _second_mac(mac, vlan):
+    """A locally administered MAC for a host's extra lab interfaces, derived from its declared one."""
+    parts = mac.split(':')
+    return '02:%02x:%s' % (vlan, ':'.join(parts[2:]))
+
+
+# ------------------------------------------------------------------------------------------------ up / down
+
+def ssh_key():
+    key = os.path.join(SSH_DIR, 'id_ed25519')
+    if not os.path.exists(key):
+        os.makedirs(SSH_DIR, mode=0o700, exist_ok=True)
+        sh('ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', 'homelab-lab', '-f', key)
+    return key
+
+
+def ensure_networks():
+    for vlan, name in sorted(NETWORKS.items()):
+        if podman('network', 'exists', name, check=False).returncode == 0:
+            continue
+        podman('network', 'create', '--label', '%s=1' % LABEL, '--subnet', '10.77.%d.0/24' % vlan,
+               '--gateway', '10.77.%d.1' % vlan, name)
+        log('network %s 10.77.%d.0/24 (VLAN %d)' % (name, vlan, vlan))
+
+
+def ensure_container(name, spec, images, key):
+    image = images['py' if spec['python'] else 'nopy']
+    inspect = podman('container', 'inspect', name, check=False)
+    if inspect.returncode == 0:
+        info = json.loads(inspect.stdout)[0]
+        if info['Config']['Labels'].get('%s.image' % LABEL) == image:
+            if not info['State']['Running']:
+                podman('start', name)
+            return False
+        log('%s: image recipe changed, recreating' % name)
+        podman('rm', '-f', '-t', '5', name)
+    cmd = ['run', '-d', '--name', name, '--hostname', name, '--label', '%s=1' % LABEL,
+           '--label', '%s.image=%s' % (LABEL, image)]
+    for net, ip, mac in spec['networks']:
+        cmd += ['--network', '%s:ip=%s,mac=%s' % (net, ip, mac)]
+    podman(*cmd, image, '/sbin/init')
+    podman('cp', key + '.pub', '%s:/root/.ssh/authorized_keys' % name)
+    podman('exec', name, '/bin/sh', '-c', 'chown root:root /root/.ssh/authorized_keys && '
+                                          'chmod 600 /root/.ssh/authorized_keys')
+    known_hosts = os.path.join(SSH_DIR, 'known_hosts')
+    if os.path.exists(known_hosts):
+        for _net, ip, _mac in spec['networks']:
+            sh('ssh-keygen', '-q', '-R', ip, '-f', known_hosts, check=False)
+    return True
+
+
+def wait_ready(plan, timeout=90):
+    """systemd reached running (or degraded) and sshd answers on the lab IP."""
+    import socket
+    deadline = time.time() + timeout
+    pending = dict(plan)
+    while pending and time.time() < deadline:
+        for name, spec in list(pending.items()):
+            state = podman('exec', name, 'systemctl', 'is-system-running', check=False).stdout.strip()
+            if state not in ('running', 'degraded'):
+                continue
+            try:
+                with socket.create_connection((spec['ip'], 22), timeout=1):
+                    del pending[name]
+            except OSError:
+                pass
+        if pending:
+            time.sleep(0.5)
+    if pending:
+        raise LabError('not ready after %d s (systemd running + sshd on the lab IP): %s'
+                       % (timeout, ', '.join(sorted(pending))))
+
+
+def write_overlay(plan, hostvars, key):
+    """inventory/lab/: the example's hardware for the simulated hosts, at their lab addresses."""
+    import yaml
+    with open(os.path.join(EXAMPLE, 'homelab.tiers.yml')) as handle:
+        example = yaml.safe_load(handle)
+    hosts = {}
+    for name, spec in plan.items():
+        record = dict(example['hosts'][name] or {})
+        record['address'] = spec['ip']
+        hosts[name] = record
+    for name, spec in plan.items():
+        ip = spec['ip']
+        if not ipaddress.ip_address(ip) in LAB_SUPERNET:
+            raise LabError('%s: lab address %s is outside %s; refusing to write the overlay' % (name, ip, LAB_SUPERNET))
+    os.makedirs(os.path.join(OVERLAY, 'group_vars'), exist_ok=True)
+    config = {'plugin': 'homelab.cluster.tiers', 'defaults': example.get('defaults') or {}, 'hosts': hosts}
+    with open(os.path.join(OVERLAY, 'lab.tiers.yml'), 'w') as handle:
+        handle.write('---\n# Generated by `make lab` from inventory/example: the simulated hosts at their lab\n'
+                     '# addresses. `make lab-down` removes it. Hosts left out: %s\n'
+                     % (', '.join(sorted(set(hostvars) - set(plan))) or 'none'))
+        yaml.safe_dump(config, handle, sort_keys=False, default_flow_style=None, width=120)
+    with open(key + '.pub') as handle:
+        pubkey = handle.read().strip()
+    known_hosts = os.path.join(SSH_DIR, 'known_hosts')
+    group_vars = {
+        'ansible_user': 'root',
+        'ansible_ssh_private_key_file': key,
+        'ansible_ssh_common_args': '-o UserKnownHostsFile=%s -o StrictHostKeyChecking=accept-new' % known_hosts,
+        'homelab_lab': True,
+        'baseline_admin_authorized_keys': [pubkey],
+    }
+    with open(os.path.join(OVERLAY, 'group_vars', 'all.yml'), 'w') as handle:
+        handle.write('---\n# Generated by `make lab`: how the controller reaches the lab containers.\n')
+        yaml.safe_dump(group_vars, handle, sort_keys=True, width=200)
+
+
+def up():
+    images = build_images()
+    hostvars = example_hosts()
+    plan, absent = topology(hostvars)
+    key = ssh_key()
+    ensure_networks()
+    created = [name for name, spec in plan.items() if ensure_container(name, spec, images, key)]
+    wait_ready(plan)
+    write_overlay(plan, hostvars, key)
+    log('%d hosts up (%s); left out: %s' % (len(plan), 'created %s' % ', '.join(created) if created else 'reused',
+                                            '; '.join('%s (%s)' % kv for kv in sorted(absent.items())) or 'none'))
+
+
+def down():
+    for name in podman('ps', '-a', '--filter', 'label=%s' % LABEL, '--format', '{{.Names}}').stdout.split():
+        podman('rm', '-f', '-t', '3', name)
+        log('removed container %s' % name)
+    for name in podman('network', 'ls', '--filter', 'label=%s' % LABEL, '--format', '{{.Name}}').stdout.split():
+        podman('network', 'rm', '-f', name)
+        log('removed network %s' % name)
+    for path in (OVERLAY, BUILD):
+        if os.path.exists(path):
+            shutil.rmtree(path)
+            log('removed %s' % os.path.relpath(path, ROOT))
+
+
+# ------------------------------------------------------------------------------------------------ report
+
+def lab_state():
+    lab_inv = json.loads(sh('ansible-inventory', '-i', OVERLAY, '--list').stdout)
+    hostvars = {n: _plain(v) for n, v in lab_inv['_meta']['hostvars'].items()}
+    rows = []
+    for name in sorted(hostvars):
+        inspect = podman('container', 'inspect', name, check=False)
+        if inspect.returncode:
+            rows.append((name, hostvars[name], '-', 'absent', '-'))
+            continue
+        info = json.loads(inspect.stdout)[0]
+        running = info['State']['Running']
+        ips = ','.join(n['IPAddress'] for _k, n in sorted(info['NetworkSettings']['Networks'].items()))
+        provisioned = '-'
+        if running:
+            proc = podman('exec', name, '/bin/sh', '-c', 'ls /var/lib/homelab/provisioned 2>/dev/null', check=False)
+            provisioned = ','.join(proc.stdout.split()) or 'nothing yet'
+        rows.append((name, hostvars[name], ips, 'on' if running else 'off', provisioned))
+    return rows
+
+
+def summary():
+    rows = lab_state()
+    header = ('host', 'tier', 'roles', 'lab IP', 'power', 'provisioned')
+    table = [header] + [(n, hv['homelab_tier'], ','.join(hv['homelab_roles']) or '-', ip, power, prov)
+                        for n, hv, ip, power, prov in rows]
+    widths = [max(len(str(r[i])) for r in table) for i in range(len(header))]
+    for i, row in enumerate(table):
+        print('  '.join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip())
+        if i == 0:
+            print('  '.join('-' * w for w in widths))
+
+
+def check():
+    """Prove the ultralow servant from another lab host: fetch its config index and its ping status over HTTP."""
+    lab_inv = json.loads(sh('ansible-inventory', '-i', OVERLAY, '--list').stdout)
+    servants = [h for h in lab_inv.get('tier_ultralow', {}).get('hosts', [])]
+    readers = [h for h in lab_inv.get('role_logic', {}).get('hosts', [])]
+    if not servants or not readers:
+        raise LabError('need an ultralow host and a logic host in the lab, found %r and %r' % (servants, readers))
+    failures = 0
+    for servant in servants:
+        ip = _plain(lab_inv['_meta']['hostvars'][servant]['ansible_host'])
+        for path in ('/config/index.txt', '/status.txt'):
+            url = 'http://%s%s' % (ip, path)
+            proc = podman('exec', readers[0], 'python3', '-c',
+                          'import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1], '
+                          'timeout=5).read().decode())', url, check=False)
+            ok = proc.returncode == 0 and proc.stdout.strip()
+            failures += not ok
+            log('%s %s read %s from %s:' % ('ok' if ok else 'FAILED', readers[0], url, servant))
+            for line in (proc.stdout if ok else proc.stderr).strip().splitlines()[:12]:
+                print('    ' + line)
+    if failures:
+        raise LabError('%d servant checks failed' % failures)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('command', choices=['up', 'down', 'summary', 'check', 'images'])
+    args = parser.parse_args()
+    if 'CONTAINERS_CONF' not in os.environ:
+        os.environ['CONTAINERS_CONF'] = os.path.join(LAB, 'containers.conf')
+    try:
+        {'up': up, 'down': down, 'summary': summary, 'check': check, 'images': build_images}[args.command]()
+    except LabError as exc:
+        print('lab: error: %s' % exc, file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
