@@ -173,6 +173,7 @@ cache_connection: ~/.cache/homelab-tiers
 import os
 
 from ansible import constants as C
+from ansible.release import __version__ as ansible_version
 from ansible.errors import AnsibleParserError
 from ansible.plugins.inventory import BaseInventoryPlugin
 from ansible.plugins.inventory import Cacheable
@@ -197,6 +198,14 @@ _MEMORY_CACHES = ('memory', 'ansible.builtin.memory')
 
 
 MAX_WARNINGS = 10
+
+# ansible-core 2.19 treats every value an inventory plugin sets as untrusted (never templated). Older cores
+# template plain strings, so a hardware description holding "{{ ... }}" would run; wrap values as unsafe there.
+if tuple(int(part) for part in ansible_version.split('.')[:2]) < (2, 19):
+    from ansible.utils.unsafe_proxy import wrap_var as _untrusted
+else:
+    def _untrusted(value):
+        return value
 
 
 class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
@@ -311,7 +320,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         for name, variables, memberships in hosts:
             inventory.add_host(name)
             for key, value in variables.items():
-                inventory.set_variable(name, key, value)
+                inventory.set_variable(name, key, _untrusted(value))
             for group in memberships:
                 inventory.add_child(group, name)
             if compose:
