@@ -11,10 +11,15 @@ COLLECTION_LINK := .build/collections/ansible_collections/homelab/cluster
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.build/collections
 export PATH := $(CURDIR)/$(BIN):$(PATH)
+# podman reads this instead of /etc/containers/containers.conf (runc + cgroupfs; see lab/containers.conf)
+export CONTAINERS_CONF := $(CURDIR)/lab/containers.conf
+LAB_INVENTORY := inventory/lab
 
-.PHONY: help venv test units golden sanity lint bench clean
+.PHONY: help venv test units golden sanity lint molecule bench clean lab lab-up lab-down lab-prereqs lab-images
 
 help:
+	@echo "make lab      - the simulated homelab: install podman & co, build images, start it, run playbooks/site.yml"
+	@echo "make lab-down - remove the lab's containers, networks and generated files (images stay cached)"
 	@echo "make test    - create .venv from pinned requirements, then units, golden inventories, sanity, lint"
 	@echo "make units   - pytest unit tests"
 	@echo "make golden  - ansible-inventory --list of every case compared to committed JSON"
@@ -35,7 +40,7 @@ $(COLLECTION_LINK):
 
 venv: $(STAMP) $(COLLECTION_LINK)
 
-test: venv units golden sanity lint
+test: venv units golden sanity lint molecule
 	@echo "make test: all passed"
 
 units: venv
@@ -50,6 +55,27 @@ sanity: venv
 lint: venv
 	$(BIN)/ruff check plugins tests bench
 	$(BIN)/ansible-lint --profile production
+
+molecule: venv lab-images
+	tests/molecule/run.sh
+
+lab-prereqs:
+	lab/prereqs.sh
+
+lab-images: lab-prereqs venv
+	$(BIN)/python lab/lab.py images
+
+lab-up: lab-images
+	$(BIN)/python lab/lab.py up
+
+lab: lab-up
+	$(BIN)/ansible-playbook -i $(LAB_INVENTORY) playbooks/site.yml
+	$(BIN)/python lab/lab.py check
+	$(BIN)/python lab/lab.py summary
+
+lab-down:
+	@command -v podman >/dev/null || { echo "make: no podman, nothing to remove"; exit 0; }; \
+	python3 lab/lab.py down
 
 bench: venv
 	$(BIN)/python bench/inventory_scale.py

@@ -39,9 +39,9 @@ NETWORKS = {
 }
 # What cannot run as a Linux container here, and why (README "The lab" repeats this).
 ABSENT_OS = {
-    'windows': 'Windows cannot run in a Linux container; its API surface is covered by doubles',
-    'opnsense': 'OPNsense is FreeBSD; the firewall appliance is covered by an API double',
-    'pfsense': 'pfSense is FreeBSD; the firewall appliance is covered by an API double',
+    'windows': 'Windows cannot run in a Linux container',
+    'opnsense': 'OPNsense is FreeBSD and cannot run in a Linux container',
+    'pfsense': 'pfSense is FreeBSD and cannot run in a Linux container',
 }
 
 # The image recipe: change anything here (or a file under lab/image/) and the images are rebuilt.
@@ -248,7 +248,8 @@ def ensure_container(name, spec, images, key):
             return False
         log('%s: image recipe changed, recreating' % name)
         podman('rm', '-f', '-t', '5', name)
-    cmd = ['run', '-d', '--name', name, '--hostname', name, '--label', '%s=1' % LABEL,
+    # --no-hosts: /etc/hosts is the host's own file (the baseline role manages it), not a podman bind mount
+    cmd = ['run', '-d', '--name', name, '--hostname', name, '--no-hosts', '--label', '%s=1' % LABEL,
            '--label', '%s.image=%s' % (LABEL, image)]
     for net, ip, mac in spec['networks']:
         cmd += ['--network', '%s:ip=%s,mac=%s' % (net, ip, mac)]

@@ -6,7 +6,7 @@ set -euo pipefail
 need_cmds=(podman runc debootstrap ssh ssh-keygen python3)
 declare -A pkg_of=([podman]=podman [runc]=runc [debootstrap]=debootstrap [ssh]=openssh-client
                    [ssh-keygen]=openssh-client [python3]=python3)
-extra_pkgs=(netavark aardvark-dns uidmap python3-venv)
+extra_pkgs=(netavark aardvark-dns iptables uidmap python3-venv)
 
 missing=()
 for cmd in "${need_cmds[@]}"; do
