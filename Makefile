@@ -53,7 +53,7 @@ sanity: venv
 	tests/sanity/run.sh
 
 lint: venv
-	$(BIN)/ruff check plugins tests bench
+	$(BIN)/ruff check plugins tests bench lab
 	$(BIN)/ansible-lint --profile production
 
 molecule: venv lab-images
