@@ -298,7 +298,7 @@ def write_overlay(plan, hostvars, key):
         hosts[name] = record
     for name, spec in plan.items():
         ip = spec['ip']
-        if not ipaddress.ip_address(ip) in LAB_SUPERNET:
+        if ipaddress.ip_address(ip) not in LAB_SUPERNET:
             raise LabError('%s: lab address %s is outside %s; refusing to write the overlay' % (name, ip, LAB_SUPERNET))
     os.makedirs(os.path.join(OVERLAY, 'group_vars'), exist_ok=True)
     config = {'plugin': 'homelab.cluster.tiers', 'defaults': example.get('defaults') or {}, 'hosts': hosts}
@@ -385,8 +385,8 @@ def summary():
 def check():
     """Prove the ultralow servant from another lab host: fetch its config index and its ping status over HTTP."""
     lab_inv = json.loads(sh('ansible-inventory', '-i', OVERLAY, '--list').stdout)
-    servants = [h for h in lab_inv.get('tier_ultralow', {}).get('hosts', [])]
-    readers = [h for h in lab_inv.get('role_logic', {}).get('hosts', [])]
+    servants = list(lab_inv.get('tier_ultralow', {}).get('hosts', []))
+    readers = list(lab_inv.get('role_logic', {}).get('hosts', []))
     if not servants or not readers:
         raise LabError('need an ultralow host and a logic host in the lab, found %r and %r' % (servants, readers))
     failures = 0

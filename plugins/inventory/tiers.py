@@ -173,12 +173,12 @@ cache_connection: ~/.cache/homelab-tiers
 import os
 
 from ansible import constants as C
-from ansible.release import __version__ as ansible_version
 from ansible.errors import AnsibleParserError
 from ansible.plugins.inventory import BaseInventoryPlugin
 from ansible.plugins.inventory import Cacheable
 from ansible.plugins.inventory import Constructable
 from ansible.plugins.loader import cache_loader
+from ansible.release import __version__ as ansible_version
 
 from ansible_collections.homelab.cluster.plugins.module_utils._classify import FIXED_GROUPS
 from ansible_collections.homelab.cluster.plugins.module_utils._classify import classify
