@@ -206,7 +206,7 @@ def write_static_b(case, listing):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n', maxsplit=1)[0])
     parser.add_argument('--sizes', type=int, nargs='+', default=[1000, 10000])
     parser.add_argument('--keep', help='keep the generated inventories in this directory')
     args = parser.parse_args()

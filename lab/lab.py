@@ -12,23 +12,27 @@ the lab's own (10.77.0.0/16), and the example inventory's addresses are only rea
 """
 
 import argparse
-import hashlib
 import ipaddress
 import json
 import os
 import shutil
-import subprocess
 import sys
-import tempfile
 import time
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..'))
-LAB = os.path.join(ROOT, 'lab')
-BUILD = os.path.join(ROOT, '.build', 'lab')
+from labcommon import BUILD
+from labcommon import LAB
+from labcommon import LABEL
+from labcommon import ROOT
+from labcommon import LabError
+from labcommon import _plain
+from labcommon import log
+from labcommon import podman
+from labcommon import sh
+from labimages import build_images
+
 SSH_DIR = os.path.join(BUILD, 'ssh')
 EXAMPLE = os.path.join(ROOT, 'inventory', 'example')
 OVERLAY = os.path.join(ROOT, 'inventory', 'lab')
-LABEL = 'homelab.lab'
 LAB_SUPERNET = ipaddress.ip_network('10.77.0.0/16')
 
 # The example's VLANs (third octet of 10.0.<vlan>.x, seed 004) mirrored as lab bridges in 10.77.<vlan>.0/24.
@@ -44,124 +48,6 @@ ABSENT_OS = {
     'pfsense': 'pfSense is FreeBSD and cannot run in a Linux container',
 }
 
-# The image recipe: change anything here (or a file under lab/image/) and the images are rebuilt.
-RECIPE = {
-    'version': 1,
-    'suite': 'bookworm',
-    'mirror': 'http://deb.debian.org/debian',
-    'security': 'http://deb.debian.org/debian-security',
-    'base': ['systemd', 'systemd-sysv', 'dbus', 'openssh-server', 'sudo', 'iproute2', 'iputils-ping', 'procps',
-             'netbase', 'ca-certificates', 'gpgv'],
-    'python': ['python3', 'python3-apt'],
-}
-IMAGE_FILES = os.path.join(LAB, 'image')
-
-
-class LabError(Exception):
-    pass
-
-
-def log(message):
-    print('lab: %s' % message, flush=True)
-
-
-def sh(*cmd, check=True, capture=True, input_text=None, env=None):
-    proc = subprocess.run(list(cmd), capture_output=capture, text=True, input=input_text, env=env, check=False)
-    if check and proc.returncode:
-        raise LabError('%s failed (rc %d): %s' % (' '.join(cmd), proc.returncode,
-                                                  (proc.stderr or proc.stdout or '').strip()[-2000:]))
-    return proc
-
-
-def podman(*args, check=True):
-    return sh('podman', *args, check=check)
-
-
-# ------------------------------------------------------------------------------------------------ images
-
-def recipe_hash():
-    digest = hashlib.sha256(json.dumps(RECIPE, sort_keys=True).encode())
-    for name in sorted(os.listdir(IMAGE_FILES)):
-        with open(os.path.join(IMAGE_FILES, name), 'rb') as handle:
-            digest.update(name.encode() + b'\0' + handle.read())
-    return digest.hexdigest()[:12]
-
-
-def image_names():
-    tag = recipe_hash()
-    return {'nopy': 'localhost/homelab-lab-nopy:%s' % tag, 'py': 'localhost/homelab-lab-py:%s' % tag}
-
-
-def build_images():
-    """debootstrap a minbase systemd + sshd rootfs -> the image without Python; + python3 -> the image with it."""
-    names = image_names()
-    if all(podman('image', 'exists', n, check=False).returncode == 0 for n in names.values()):
-        log('images %s are current (recipe unchanged)' % ', '.join(names.values()))
-        _tag_current(names)
-        return names
-    os.makedirs(BUILD, exist_ok=True)
-    rootfs = tempfile.mkdtemp(prefix='rootfs-', dir=BUILD)
-    try:
-        if podman('image', 'exists', names['nopy'], check=False).returncode:
-            started = time.time()
-            log('debootstrap %s (minbase + %s) ...' % (RECIPE['suite'], ', '.join(RECIPE['base'])))
-            sh('debootstrap', '--variant=minbase', '--include=%s' % ','.join(RECIPE['base']), RECIPE['suite'],
-               rootfs, RECIPE['mirror'])
-            _customize(rootfs)
-            tar = subprocess.Popen(['tar', '-C', rootfs, '--numeric-owner', '-c', '.'], stdout=subprocess.PIPE)
-            imp = subprocess.run(['podman', 'import', '-q', '--change', 'CMD ["/sbin/init"]',
-                                  '--change', 'STOPSIGNAL SIGRTMIN+3', '-', names['nopy']],
-                                 stdin=tar.stdout, capture_output=True, text=True, check=False)
-            tar.stdout.close()
-            if tar.wait() or imp.returncode:
-                raise LabError('podman import of the lab rootfs failed: %s' % imp.stderr.strip())
-            log('built %s in %.0f s' % (names['nopy'], time.time() - started))
-        if podman('image', 'exists', names['py'], check=False).returncode:
-            started = time.time()
-            builder = 'homelab-lab-build-py'
-            podman('rm', '-f', builder, check=False)
-            podman('run', '--name', builder, '--label', '%s.build=1' % LABEL, names['nopy'], '/bin/sh', '-c',
-                   'export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && '
-                   'apt-get install -y -qq --no-install-recommends %s >/dev/null && apt-get clean'
-                   % ' '.join(RECIPE['python']))
-            podman('commit', '-q', '--change', 'CMD ["/sbin/init"]', '--change', 'STOPSIGNAL SIGRTMIN+3',
-                   builder, names['py'])
-            podman('rm', '-f', builder)
-            log('built %s in %.0f s' % (names['py'], time.time() - started))
-    finally:
-        shutil.rmtree(rootfs, ignore_errors=True)
-    _tag_current(names)
-    return names
-
-
-def _tag_current(names):
-    """`:current` tags for molecule scenarios, which name the images without knowing the recipe hash."""
-    for kind, name in names.items():
-        podman('tag', name, 'localhost/homelab-lab-%s:current' % kind)
-
-
-def _customize(rootfs):
-    """Files every lab host starts from: apt sources, per-container ssh host keys and machine-id, no stale caches."""
-    suite = RECIPE['suite']
-    with open(os.path.join(rootfs, 'etc/apt/sources.list'), 'w') as handle:
-        handle.write('deb %s %s main\ndeb %s %s-updates main\ndeb %s %s-security main\n'
-                     % (RECIPE['mirror'], suite, RECIPE['mirror'], suite, RECIPE['security'], suite))
-    unit_dir = os.path.join(rootfs, 'etc/systemd/system')
-    shutil.copy(os.path.join(IMAGE_FILES, 'homelab-ssh-hostkeys.service'), unit_dir)
-    wants = os.path.join(unit_dir, 'ssh.service.wants')
-    os.makedirs(wants, exist_ok=True)
-    os.symlink('../homelab-ssh-hostkeys.service', os.path.join(wants, 'homelab-ssh-hostkeys.service'))
-    for name in os.listdir(os.path.join(rootfs, 'etc/ssh')):
-        if name.startswith('ssh_host_'):
-            os.remove(os.path.join(rootfs, 'etc/ssh', name))
-    os.makedirs(os.path.join(rootfs, 'root/.ssh'), mode=0o700, exist_ok=True)
-    open(os.path.join(rootfs, 'etc/machine-id'), 'w').close()
-    for junk in ('var/cache/apt/archives', 'var/lib/apt/lists'):
-        path = os.path.join(rootfs, junk)
-        for name in os.listdir(path):
-            if name.endswith('.deb') or (junk.endswith('lists') and name not in ('partial', 'lock')):
-                os.remove(os.path.join(path, name))
-
 
 # ------------------------------------------------------------------------------------------------ topology
 
@@ -169,16 +55,6 @@ def example_hosts():
     """The example inventory as the tiers plugin classifies it (hostvars of `ansible-inventory --list`)."""
     proc = sh('ansible-inventory', '-i', EXAMPLE, '--list')
     return {name: _plain(v) for name, v in json.loads(proc.stdout)['_meta']['hostvars'].items()}
-
-
-def _plain(value):
-    if isinstance(value, dict):
-        if set(value) == {'__ansible_unsafe'}:
-            return value['__ansible_unsafe']
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
 
 
 def lab_address(address, vlan=None):
@@ -407,7 +283,7 @@ def check():
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n', maxsplit=1)[0])
     parser.add_argument('command', choices=['up', 'down', 'summary', 'check', 'images'])
     args = parser.parse_args()
     if 'CONTAINERS_CONF' not in os.environ:

@@ -90,8 +90,8 @@ def test_default_rules_are_valid():
     assert not found and rules == default_tier_rules()
     roles, found = build_role_rules()
     assert not found
-    assert [name for name, _cond in roles] == ['firewall', 'storage', 'hypervisor', 'volatile', 'edge', 'logic',
-                                           'inference']
+    expected = ['firewall', 'storage', 'hypervisor', 'volatile', 'edge', 'logic', 'inference']
+    assert [name for name, _cond in roles] == expected
 
 
 def test_role_rules_replace_add_and_disable():
