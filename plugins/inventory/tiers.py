@@ -185,10 +185,10 @@ from ansible_collections.homelab.cluster.plugins.module_utils._classify import c
 from ansible_collections.homelab.cluster.plugins.module_utils._classify import host_groups
 from ansible_collections.homelab.cluster.plugins.module_utils._classify import host_vars
 from ansible_collections.homelab.cluster.plugins.module_utils._classify import warnings_for
-from ansible_collections.homelab.cluster.plugins.module_utils._hardware import HardwareError
 from ansible_collections.homelab.cluster.plugins.module_utils._hardware import normalize_hardware
 from ansible_collections.homelab.cluster.plugins.module_utils._rules import build_role_rules
 from ansible_collections.homelab.cluster.plugins.module_utils._rules import build_tier_rules
+from ansible_collections.homelab.cluster.plugins.module_utils._schema import HardwareError
 from ansible_collections.homelab.cluster.plugins.plugin_utils._tiers import cached_source_is_current
 from ansible_collections.homelab.cluster.plugins.plugin_utils._tiers import format_problems
 from ansible_collections.homelab.cluster.plugins.plugin_utils._tiers import read_fact_cache

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from ansible_collections.homelab.cluster.plugins.module_utils._hardware import ARCHES
+from ansible_collections.homelab.cluster.plugins.module_utils._schema import ARCHES
 
 _GHZ_RE = re.compile(r'@\s*([0-9]+(?:\.[0-9]+)?)\s*GHz', re.IGNORECASE)
 _MAC_RE = re.compile(r'^[0-9a-f]{2}(:[0-9a-f]{2}){5}$')

@@ -1,6 +1,6 @@
 # Copyright: (c) 2026, homelab.cluster contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Hardware file schema: validation and normalization (pure, no I/O).
+"""Hardware file normalization: defaults, inference and cross-host checks (pure, no I/O).
 
 PRIVATE to the homelab.cluster collection; its API may change without notice.
 
@@ -11,282 +11,24 @@ Only the inventory hostname is required; every other field has a documented defa
 
 from __future__ import annotations
 
-import difflib
-import re
-
-OS_CHOICES = (
-    'alma', 'alpine', 'arch', 'debian', 'fedora', 'freebsd', 'jetpack', 'linux', 'macos', 'nixos', 'opnsense',
-    'pfsense', 'proxmox', 'raspios', 'rhel', 'rocky', 'truenas', 'ubuntu', 'windows',
-)
-FORM_FACTORS = ('appliance', 'laptop', 'rack', 'sbc', 'sff', 'tower')
-ARCHES = ('aarch64', 'armv6l', 'armv7l', 'i386', 'i686', 'ppc64le', 'riscv64', 's390x', 'x86_64')
-WAKE_METHODS = ('none', 'wol')
-GPU_VENDORS = ('amd', 'google', 'hailo', 'intel', 'nvidia')
-# Accelerators that have no memory of their own: a vram_gb above 0 on them is an impossible value.
-VRAMLESS_VENDORS = ('google', 'hailo')
-PCIE_LANES = (1, 2, 4, 8, 16)
-
-# Default estimates (watts) used when a host declares no power figures; flagged as ``estimated``.
-IDLE_W_BY_FORM = {'sbc': 5, 'laptop': 8, 'sff': 15, 'appliance': 20, 'tower': 45, 'rack': 90}
-CPU_PEAK_W_BY_FORM = {'sbc': 10, 'laptop': 45, 'sff': 65, 'appliance': 65, 'tower': 125, 'rack': 200}
-GPU_W_PER_GB = 15
-NPU_W = 5
-
-DEFAULT_BOOT_S = 60
-DEFAULT_READY_PORT = 22
-
-_HOSTNAME_RE = re.compile(r'^[A-Za-z0-9_][A-Za-z0-9_.-]*$')
-_MAC_RE = re.compile(r'^[0-9a-f]{2}([:-]?)[0-9a-f]{2}(\1[0-9a-f]{2}){4}$')
-_ADDRESS_RE = re.compile(r'^[A-Za-z0-9_.:-]+$')
-_GROUP_SAFE_RE = re.compile(r'^[a-z][a-z0-9_]*$')
-_VENDOR_HINTS = (
-    ('nvidia', ('nvidia', 'geforce', 'rtx', 'gtx', 'quadro', 'tesla', 'jetson', 'orin')),
-    ('amd', ('amd', 'radeon', ' rx ', 'instinct')),
-    ('intel', ('intel', 'arc ', 'b580', 'a770', 'a750', 'a380', 'iris')),
-    ('hailo', ('hailo',)),
-    ('google', ('coral', 'edge tpu', 'edgetpu')),
-)
-
-
-class Problem:
-    """One validation problem: where (a path of keys/indexes) and what."""
-
-    __slots__ = ('path', 'message')
-
-    def __init__(self, path, message):
-        self.path = tuple(path)
-        self.message = message
-
-    def label(self):
-        return format_path(self.path)
-
-    def __str__(self):
-        return '%s: %s' % (self.label(), self.message)
-
-    def __repr__(self):
-        return 'Problem(%r, %r)' % (self.path, self.message)
-
-
-class HardwareError(ValueError):
-    """Raised with every problem found, so a user fixes the whole file in one pass."""
-
-    def __init__(self, problems):
-        self.problems = list(problems)
-        super(HardwareError, self).__init__('\n'.join(str(p) for p in self.problems))
-
-
-def format_path(path):
-    """('hosts', 'forge', 'gpus', 1, 'vram_gb') -> 'forge.gpus[1].vram_gb'."""
-    if len(path) >= 2 and path[0] == 'hosts':
-        path = path[1:]
-    out = ''
-    for part in path:
-        if isinstance(part, int):
-            out += '[%d]' % part
-        else:
-            out += ('.' if out else '') + str(part)
-    return out or '(top level)'
-
-
-def suggest(word, choices):
-    """A ' (did you mean ...?)' suffix, or '' when nothing is close."""
-    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
-    return " (did you mean '%s'?)" % close[0] if close else ''
-
-
-def describe(value):
-    """Render a bad value for a message: quoted strings, type names for containers."""
-    if isinstance(value, str):
-        return repr(str(value))
-    if isinstance(value, bool):
-        return 'true' if value else 'false'
-    if value is None:
-        return 'nothing (null)'
-    if isinstance(value, dict):
-        return 'a mapping'
-    if isinstance(value, (list, tuple)):
-        return 'a list'
-    return repr(value)
-
-
-# --- scalar checkers: each returns (normalized_value, error_message_or_None) -------------------------------
-
-def _number(minimum=None, exclusive=False, integer=False, maximum=None):
-    kind = 'an integer' if integer else 'a number'
-
-    def check(value):
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            return None, 'expected %s, got %s' % (kind, describe(value))
-        if integer and int(value) != value:
-            return None, 'expected %s, got %s' % (kind, describe(value))
-        value = int(value) if integer or isinstance(value, int) else float(value)
-        if minimum is not None and (value <= minimum if exclusive else value < minimum):
-            return None, 'expected %s %s %s, got %s' % (kind, '>' if exclusive else '>=', minimum, describe(value))
-        if maximum is not None and value > maximum:
-            return None, 'expected %s <= %s, got %s' % (kind, maximum, describe(value))
-        return value, None
-    return check
-
-
-def _string(value):
-    if not isinstance(value, str) or not value.strip():
-        return None, 'expected a non-empty string, got %s' % describe(value)
-    return str(value).strip(), None
-
-
-def _boolean(value):
-    if not isinstance(value, bool):
-        return None, 'expected true or false, got %s' % describe(value)
-    return bool(value), None
-
-
-def _choice(choices):
-    def check(value):
-        if isinstance(value, bool) or not isinstance(value, (str, int)):
-            return None, 'expected one of %s, got %s' % (', '.join(str(c) for c in choices), describe(value))
-        norm = str(value).strip().lower() if isinstance(value, str) else value
-        if norm in choices:
-            return norm, None
-        return None, 'expected one of %s, got %s%s' % (', '.join(str(c) for c in choices), describe(value),
-                                                       suggest(norm, choices))
-    return check
-
-
-def _mac(value):
-    if not isinstance(value, str):
-        return None, 'expected a MAC address like aa:bb:cc:dd:ee:ff, got %s' % describe(value)
-    norm = str(value).strip().lower()
-    if not _MAC_RE.match(norm):
-        return None, 'expected a MAC address like aa:bb:cc:dd:ee:ff, got %s' % describe(value)
-    digits = re.sub(r'[^0-9a-f]', '', norm)
-    if int(digits[:2], 16) & 1:
-        return None, 'expected a unicast MAC address, got multicast %s' % describe(value)
-    return ':'.join(digits[i:i + 2] for i in range(0, 12, 2)), None
-
-
-def _address(value):
-    if not isinstance(value, str) or not _ADDRESS_RE.match(str(value).strip()):
-        return None, 'expected an IP address or DNS name, got %s' % describe(value)
-    norm = str(value).strip()
-    parts = norm.split('.')
-    if len(parts) == 4 and all(p.isdigit() for p in parts) and any(int(p) > 255 for p in parts):
-        return None, 'expected an IP address or DNS name, got %s' % describe(value)
-    return norm, None
-
-
-def _group_safe_name(value):
-    """A name that becomes part of a group name (roles)."""
-    if not isinstance(value, str) or not _GROUP_SAFE_RE.match(str(value)):
-        return None, 'expected a lowercase name of letters, digits and _, got %s' % describe(value)
-    return str(value), None
-
-
-def _plain(value):
-    """Free-form data (``vars``): copied into plain Python types so nothing arrives marked as a template."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, bool) or value is None:
-        return value
-    if isinstance(value, str):
-        return str(value)
-    if isinstance(value, int):
-        return int(value)
-    if isinstance(value, float):
-        return float(value)
-    return value
-
-
-def _mapping(value):
-    if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
-        return None, 'expected a mapping of variable names to values, got %s' % describe(value)
-    return _plain(value), None
-
-
-# --- the schema --------------------------------------------------------------------------------------------
-
-CPU_SCHEMA = {
-    'model': _string,
-    'arch': _choice(ARCHES),
-    'cores': _number(1, integer=True),
-    'threads': _number(1, integer=True),
-    'ghz': _number(0, exclusive=True),
-}
-PCIE_SCHEMA = {
-    'gen': _number(1, integer=True, maximum=7),
-    'lanes': _choice(PCIE_LANES),
-}
-GPU_SCHEMA = {
-    'model': _string,
-    'vendor': _choice(GPU_VENDORS),
-    'vram_gb': _number(0),
-    'shared': _boolean,
-    'pcie': PCIE_SCHEMA,
-    'tdp_w': _number(0),
-    'tops': _number(0),
-}
-POWER_SCHEMA = {
-    'idle_w': _number(0),
-    'peak_w': _number(0),
-}
-WAKE_SCHEMA = {
-    'method': _choice(WAKE_METHODS),
-    'boot_s': _number(0, exclusive=True),
-    'ready_port': _number(1, integer=True, maximum=65535),
-}
-HOST_SCHEMA = {
-    'address': _address,
-    'mac': _mac,
-    'os': _choice(OS_CHOICES),
-    'form_factor': _choice(FORM_FACTORS),
-    'cpu': CPU_SCHEMA,
-    'ram_gb': _number(0, exclusive=True),
-    'gpus': [GPU_SCHEMA],
-    'power': POWER_SCHEMA,
-    'always_on': _boolean,
-    'volatile': _boolean,
-    'wake': WAKE_SCHEMA,
-    'python': _boolean,
-    'quorum_votes': _number(0, integer=True),
-    'tier': _group_safe_name,
-    'roles': [_group_safe_name],
-    'vars': _mapping,
-    'description': _string,
-}
-TOP_LEVEL_KEYS = ('defaults', 'hosts')
-# Keys of a plugin config file that may sit beside inline ``defaults``/``hosts`` (the file is then both).
-CONFIG_KEYS_TOLERATED = ('plugin',)
-
-
-def _check(schema, value, path, problems):
-    """Validate ``value`` against ``schema``; return the normalized value holding only the keys given."""
-    if isinstance(schema, dict):
-        if not isinstance(value, dict):
-            problems.append(Problem(path, 'expected a mapping, got %s' % describe(value)))
-            return None
-        out = {}
-        for key in value:
-            sub = value[key]
-            if key not in schema:
-                problems.append(Problem(path + (str(key),), 'unknown key%s; known keys: %s'
-                                        % (suggest(key, schema), ', '.join(sorted(schema)))))
-                continue
-            norm = _check(schema[key], sub, path + (str(key),), problems)
-            if norm is not None:
-                out[str(key)] = norm
-        return out
-    if isinstance(schema, list):
-        if not isinstance(value, list):
-            problems.append(Problem(path, 'expected a list, got %s' % describe(value)))
-            return None
-        items = [_check(schema[0], item, path + (i,), problems) for i, item in enumerate(value)]
-        return [item for item in items if item is not None]
-    norm, error = schema(value)
-    if error:
-        problems.append(Problem(path, error))
-        return None
-    return norm
+from ansible_collections.homelab.cluster.plugins.module_utils._schema import CONFIG_KEYS_TOLERATED
+from ansible_collections.homelab.cluster.plugins.module_utils._schema import CPU_PEAK_W_BY_FORM
+from ansible_collections.homelab.cluster.plugins.module_utils._schema import DEFAULT_BOOT_S
+from ansible_collections.homelab.cluster.plugins.module_utils._schema import DEFAULT_READY_PORT
+from ansible_collections.homelab.cluster.plugins.module_utils._schema import GPU_VENDORS
+from ansible_collections.homelab.cluster.plugins.module_utils._schema import GPU_W_PER_GB
+from ansible_collections.homelab.cluster.plugins.module_utils._schema import HOST_SCHEMA
+from ansible_collections.homelab.cluster.plugins.module_utils._schema import HOSTNAME_RE
+from ansible_collections.homelab.cluster.plugins.module_utils._schema import IDLE_W_BY_FORM
+from ansible_collections.homelab.cluster.plugins.module_utils._schema import NPU_W
+from ansible_collections.homelab.cluster.plugins.module_utils._schema import TOP_LEVEL_KEYS
+from ansible_collections.homelab.cluster.plugins.module_utils._schema import VENDOR_HINTS
+from ansible_collections.homelab.cluster.plugins.module_utils._schema import VRAMLESS_VENDORS
+from ansible_collections.homelab.cluster.plugins.module_utils._schema import HardwareError
+from ansible_collections.homelab.cluster.plugins.module_utils._schema import Problem
+from ansible_collections.homelab.cluster.plugins.module_utils._schema import check_schema
+from ansible_collections.homelab.cluster.plugins.module_utils._schema import describe
+from ansible_collections.homelab.cluster.plugins.module_utils._schema import suggest
 
 
 def deep_merge(base, over):
@@ -302,7 +44,7 @@ def deep_merge(base, over):
 
 def infer_vendor(model):
     text = ' %s ' % model.lower()
-    for vendor, hints in _VENDOR_HINTS:
+    for vendor, hints in VENDOR_HINTS:
         if any(hint in text for hint in hints):
             return vendor
     return None
@@ -425,7 +167,7 @@ def validate_sources(data, problems):
         if key not in TOP_LEVEL_KEYS and key not in CONFIG_KEYS_TOLERATED:
             problems.append(Problem((str(key),), 'unknown top-level key%s; expected defaults and hosts'
                                     % suggest(key, TOP_LEVEL_KEYS)))
-    defaults = _check(HOST_SCHEMA, data.get('defaults') or {}, ('defaults',), problems) or {}
+    defaults = check_schema(HOST_SCHEMA, data.get('defaults') or {}, ('defaults',), problems) or {}
     hosts_raw = data.get('hosts')
     if hosts_raw is None:
         hosts_raw = {}
@@ -435,13 +177,13 @@ def validate_sources(data, problems):
         return defaults, {}
     hosts = {}
     for name, raw in hosts_raw.items():
-        if not isinstance(name, str) or not _HOSTNAME_RE.match(name):
+        if not isinstance(name, str) or not HOSTNAME_RE.match(name):
             problems.append(Problem(('hosts', str(name)), 'expected a host name of letters, digits, _, . and -, '
                                     'got %s' % describe(name)))
             continue
         if raw is None:
             raw = {}
-        hosts[str(name)] = _check(HOST_SCHEMA, raw, ('hosts', str(name)), problems)
+        hosts[str(name)] = check_schema(HOST_SCHEMA, raw, ('hosts', str(name)), problems)
     return defaults, hosts
 
 

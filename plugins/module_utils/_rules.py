@@ -18,9 +18,9 @@ value (a field the host does not declare) passes no ordering test.
 
 from __future__ import annotations
 
-from ansible_collections.homelab.cluster.plugins.module_utils._hardware import Problem
-from ansible_collections.homelab.cluster.plugins.module_utils._hardware import describe
-from ansible_collections.homelab.cluster.plugins.module_utils._hardware import suggest
+from ansible_collections.homelab.cluster.plugins.module_utils._schema import Problem
+from ansible_collections.homelab.cluster.plugins.module_utils._schema import describe
+from ansible_collections.homelab.cluster.plugins.module_utils._schema import suggest
 
 OPERATORS = {
     'eq': '==', 'ne': '!=', 'lt': '<', 'le': '<=', 'gt': '>', 'ge': '>=', 'in': 'in', 'not_in': 'not in',

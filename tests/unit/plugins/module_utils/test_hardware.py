@@ -2,12 +2,12 @@
 
 import pytest
 
-from ansible_collections.homelab.cluster.plugins.module_utils._hardware import HardwareError
-from ansible_collections.homelab.cluster.plugins.module_utils._hardware import Problem
 from ansible_collections.homelab.cluster.plugins.module_utils._hardware import deep_merge
-from ansible_collections.homelab.cluster.plugins.module_utils._hardware import format_path
 from ansible_collections.homelab.cluster.plugins.module_utils._hardware import infer_vendor
 from ansible_collections.homelab.cluster.plugins.module_utils._hardware import normalize_hardware
+from ansible_collections.homelab.cluster.plugins.module_utils._schema import HardwareError
+from ansible_collections.homelab.cluster.plugins.module_utils._schema import Problem
+from ansible_collections.homelab.cluster.plugins.module_utils._schema import format_path
 
 
 def one(fields, name='h', **kwargs):

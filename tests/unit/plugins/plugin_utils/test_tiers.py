@@ -5,7 +5,7 @@ import os
 import pytest
 from ansible.errors import AnsibleParserError
 
-from ansible_collections.homelab.cluster.plugins.module_utils._hardware import Problem
+from ansible_collections.homelab.cluster.plugins.module_utils._schema import Problem
 from ansible_collections.homelab.cluster.plugins.plugin_utils._tiers import SOURCE_FORMAT
 from ansible_collections.homelab.cluster.plugins.plugin_utils._tiers import cached_source_is_current
 from ansible_collections.homelab.cluster.plugins.plugin_utils._tiers import format_problems
