@@ -65,8 +65,8 @@ lab-prereqs:
 lab-images: lab-prereqs venv
 	$(BIN)/python lab/lab.py images
 
-lab-up: lab-images
-	$(BIN)/python lab/lab.py up
+lab-up: lab-prereqs venv
+	$(BIN)/python lab/lab.py up  # builds the images first when their recipe changed
 
 lab: lab-up
 	$(BIN)/ansible-playbook -i $(LAB_INVENTORY) playbooks/site.yml

@@ -16,6 +16,7 @@ import ipaddress
 import json
 import os
 import shutil
+import socket
 import sys
 import time
 
@@ -84,7 +85,7 @@ def topology(hostvars):
             for other in sorted(NETWORKS):
                 if other != vlan:
                     nets.append((NETWORKS[other], lab_address(hw['address'], other), _second_mac(hw['mac'], other)))
-        plan[name] = {'networks': nets, 'python': hw['python'], 'os': hw['os'], 'ip': nets[0][1]}
+        plan[name] = {'networks': nets, 'python': hw['python'], 'ip': nets[0][1]}
     return plan, absent
 
 
@@ -142,7 +143,6 @@ def ensure_container(name, spec, images, key):
 
 def wait_ready(plan, timeout=90):
     """systemd reached running (or degraded) and sshd answers on the lab IP."""
-    import socket
     deadline = time.time() + timeout
     pending = dict(plan)
     while pending and time.time() < deadline:
@@ -164,18 +164,15 @@ def wait_ready(plan, timeout=90):
 
 def write_overlay(plan, hostvars, key):
     """inventory/lab/: the example's hardware for the simulated hosts, at their lab addresses."""
-    import yaml
+    import yaml  # only here: `lab.py down` runs with the system python3, which may lack PyYAML
     with open(os.path.join(EXAMPLE, 'homelab.tiers.yml')) as handle:
         example = yaml.safe_load(handle)
     hosts = {}
     for name, spec in plan.items():
-        record = dict(example['hosts'][name] or {})
-        record['address'] = spec['ip']
-        hosts[name] = record
-    for name, spec in plan.items():
-        ip = spec['ip']
-        if ipaddress.ip_address(ip) not in LAB_SUPERNET:
-            raise LabError('%s: lab address %s is outside %s; refusing to write the overlay' % (name, ip, LAB_SUPERNET))
+        if ipaddress.ip_address(spec['ip']) not in LAB_SUPERNET:
+            raise LabError('%s: lab address %s is outside %s; refusing to write the overlay'
+                           % (name, spec['ip'], LAB_SUPERNET))
+        hosts[name] = dict(example['hosts'][name] or {}, address=spec['ip'])
     os.makedirs(os.path.join(OVERLAY, 'group_vars'), exist_ok=True)
     config = {'plugin': 'homelab.cluster.tiers', 'defaults': example.get('defaults') or {}, 'hosts': hosts}
     with open(os.path.join(OVERLAY, 'lab.tiers.yml'), 'w') as handle:

@@ -17,8 +17,8 @@ def log(message):
     print('lab: %s' % message, flush=True)
 
 
-def sh(*cmd, check=True, capture=True, input_text=None, env=None):
-    proc = subprocess.run(list(cmd), capture_output=capture, text=True, input=input_text, env=env, check=False)
+def sh(*cmd, check=True):
+    proc = subprocess.run(list(cmd), capture_output=True, text=True, check=False)
     if check and proc.returncode:
         raise LabError('%s failed (rc %d): %s' % (' '.join(cmd), proc.returncode,
                                                   (proc.stderr or proc.stdout or '').strip()[-2000:]))

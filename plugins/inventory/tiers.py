@@ -200,7 +200,8 @@ _MEMORY_CACHES = ('memory', 'ansible.builtin.memory')
 MAX_WARNINGS = 10
 
 # ansible-core 2.19 treats every value an inventory plugin sets as untrusted (never templated). Older cores
-# template plain strings, so a hardware description holding "{{ ... }}" would run; wrap values as unsafe there.
+# template plain strings (in plays and in compose), so a hardware description holding "{{ ... }}" would run;
+# wrap values as unsafe there.
 if tuple(int(part) for part in ansible_version.split('.')[:2]) < (2, 19):
     from ansible.utils.unsafe_proxy import wrap_var as _untrusted
 else:
@@ -318,9 +319,11 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         composed_groups = self.get_option('groups')
         keyed = self.get_option('keyed_groups')
         for name, variables, memberships in hosts:
+            # one wrap for everything below: the host vars and the compose/groups/keyed_groups templates
+            variables = _untrusted(variables)
             inventory.add_host(name)
             for key, value in variables.items():
-                inventory.set_variable(name, key, _untrusted(value))
+                inventory.set_variable(name, key, value)
             for group in memberships:
                 inventory.add_child(group, name)
             if compose:

@@ -112,14 +112,15 @@ def test_example_graph_and_determinism():
 
 
 def test_untrusted():
-    """A hardware string that looks like a template reaches plays as a literal (ansible.builtin.debug renders it)."""
+    """A hardware string that looks like a template reaches plays as a literal, also through compose."""
     source = os.path.join(FILES, 'cases', 'hardware_file', 'lab.tiers.yml')
-    proc = subprocess.run(['ansible', 'nuc', '-i', source, '-m', 'ansible.builtin.debug',
-                           '-a', 'msg={{ homelab_hardware.description }}'],
-                          capture_output=True, text=True, check=False,
-                          env=dict(os.environ, ANSIBLE_NOCOLOR='1', COLUMNS='10000'))
-    check('hardware strings reach plays untrusted (never templated)',
-          proc.returncode == 0 and '"{{ 6 * 7 }} is never templated"' in proc.stdout, proc.stdout + proc.stderr)
+    for var in ('homelab_hardware.description', 'homelab_note'):
+        proc = subprocess.run(['ansible', 'nuc', '-i', source, '-m', 'ansible.builtin.debug',
+                               '-a', 'msg={{ %s }}' % var],
+                              capture_output=True, text=True, check=False,
+                              env=dict(os.environ, ANSIBLE_NOCOLOR='1', COLUMNS='10000'))
+        check('hardware strings reach plays untrusted (never templated): %s' % var,
+              proc.returncode == 0 and '"{{ 6 * 7 }} is never templated"' in proc.stdout, proc.stdout + proc.stderr)
 
 
 def test_cache():
