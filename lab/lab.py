@@ -35,6 +35,9 @@ SSH_DIR = os.path.join(BUILD, 'ssh')
 EXAMPLE = os.path.join(ROOT, 'inventory', 'example')
 OVERLAY = os.path.join(ROOT, 'inventory', 'lab')
 LAB_SUPERNET = ipaddress.ip_network('10.77.0.0/16')
+POWERD_PID = os.path.join(BUILD, 'powerd.pid')
+POWERD_LOG = os.path.join(BUILD, 'powerd.log')
+BOOT_SCALE = 30.0  # lab seconds per real boot second: a 90 s boot takes 3 s here
 
 # The example's VLANs (third octet of 10.0.<vlan>.x, seed 004) mirrored as lab bridges in 10.77.<vlan>.0/24.
 NETWORKS = {
@@ -54,8 +57,12 @@ ABSENT_OS = {
 
 def example_hosts():
     """The example inventory as the tiers plugin classifies it (hostvars of `ansible-inventory --list`)."""
-    proc = sh('ansible-inventory', '-i', EXAMPLE, '--list')
-    return {name: _plain(v) for name, v in json.loads(proc.stdout)['_meta']['hostvars'].items()}
+    listing = json.loads(sh('ansible-inventory', '-i', EXAMPLE, '--list').stdout)
+    hostvars = {name: _plain(v) for name, v in listing['_meta']['hostvars'].items()}
+    for group, members in listing.items():
+        for name in members.get('hosts', []) if group != '_meta' else []:
+            hostvars[name].setdefault('group_names', []).append(group)
+    return hostvars
 
 
 def lab_address(address, vlan=None):
@@ -85,8 +92,16 @@ def topology(hostvars):
             for other in sorted(NETWORKS):
                 if other != vlan:
                     nets.append((NETWORKS[other], lab_address(hw['address'], other), _second_mac(hw['mac'], other)))
-        plan[name] = {'networks': nets, 'python': hw['python'], 'ip': nets[0][1]}
+        wake = hw.get('wake') or {}
+        plan[name] = {'networks': nets, 'python': hw['python'], 'ip': nets[0][1], 'mac': hw['mac'],
+                      'wakeable': 'wakeable' in hostvars[name].get('group_names', []),
+                      'boot_delay_s': boot_delay(wake.get('boot_s', 60))}
     return plan, absent
+
+
+def boot_delay(boot_s):
+    """A host's declared boot time, scaled down for the lab: 60 s -> 2 s (the container's own boot adds ~1 s)."""
+    return round(max(1.0, float(boot_s) / BOOT_SCALE), 1)
 
 
 def _second_mac(mac, vlan):
@@ -120,20 +135,26 @@ def ensure_container(name, spec, images, key):
     if inspect.returncode == 0:
         info = json.loads(inspect.stdout)[0]
         if info['Config']['Labels'].get('%s.image' % LABEL) == image:
-            if not info['State']['Running']:
-                podman('start', name)
+            if not info['State']['Running'] and not spec['wakeable']:
+                podman('start', name)  # a sleeping wakeable host stays asleep until a magic packet comes
             return False
         log('%s: image recipe changed, recreating' % name)
         podman('rm', '-f', '-t', '5', name)
     # --no-hosts: /etc/hosts is the host's own file (the baseline role manages it), not a podman bind mount
-    cmd = ['run', '-d', '--name', name, '--hostname', name, '--no-hosts', '--label', '%s=1' % LABEL,
-           '--label', '%s.image=%s' % (LABEL, image)]
+    # a wakeable host is created powered off: the power controller (lab/powerd.py) starts it on a magic packet
+    cmd = ['create' if spec['wakeable'] else 'run', '--name', name, '--hostname', name, '--no-hosts',
+           '--label', '%s=1' % LABEL, '--label', '%s.image=%s' % (LABEL, image)]
+    if spec['wakeable']:  # only hosts whose hardware file says wake.method wol answer magic packets
+        cmd += ['--label', 'homelab.power.mac=%s' % spec['mac'],
+                '--label', 'homelab.power.boot_delay_s=%s' % spec['boot_delay_s']]
+    else:
+        cmd.insert(1, '-d')
     for net, ip, mac in spec['networks']:
         cmd += ['--network', '%s:ip=%s,mac=%s' % (net, ip, mac)]
     podman(*cmd, image, '/sbin/init')
+    # podman cp works on a stopped container too; files land owned by the container's root
+    os.chmod(key + '.pub', 0o600)
     podman('cp', key + '.pub', '%s:/root/.ssh/authorized_keys' % name)
-    podman('exec', name, '/bin/sh', '-c', 'chown root:root /root/.ssh/authorized_keys && '
-                                          'chmod 600 /root/.ssh/authorized_keys')
     known_hosts = os.path.join(SSH_DIR, 'known_hosts')
     if os.path.exists(known_hosts):
         for _net, ip, _mac in spec['networks']:
@@ -144,7 +165,7 @@ def ensure_container(name, spec, images, key):
 def wait_ready(plan, timeout=90):
     """systemd reached running (or degraded) and sshd answers on the lab IP."""
     deadline = time.time() + timeout
-    pending = dict(plan)
+    pending = {name: spec for name, spec in plan.items() if not spec['wakeable']}
     while pending and time.time() < deadline:
         for name, spec in list(pending.items()):
             state = podman('exec', name, 'systemctl', 'is-system-running', check=False).stdout.strip()
@@ -201,6 +222,7 @@ def up():
     plan, absent = topology(hostvars)
     key = ssh_key()
     ensure_networks()
+    powerd_start()
     created = [name for name, spec in plan.items() if ensure_container(name, spec, images, key)]
     wait_ready(plan)
     write_overlay(plan, hostvars, key)
@@ -208,7 +230,26 @@ def up():
                                             '; '.join('%s (%s)' % kv for kv in sorted(absent.items())) or 'none'))
 
 
+def powerd_start():
+    """The lab power controller on the lab bridges (idempotent: a running one is kept)."""
+    os.makedirs(BUILD, exist_ok=True)
+    cmd = [sys.executable, os.path.join(LAB, 'powerd.py'), '--daemon', '--pidfile', POWERD_PID, '--log', POWERD_LOG]
+    for _vlan, net in sorted(NETWORKS.items()):
+        cmd += ['--network', net]
+    log(sh(*cmd).stdout.strip())
+
+
+def powerd_running():
+    try:
+        with open(POWERD_PID) as handle:
+            os.kill(int(handle.read().strip()), 0)
+        return True
+    except (OSError, ValueError):
+        return False
+
+
 def down():
+    sh(sys.executable, os.path.join(LAB, 'powerd.py'), '--stop', '--pidfile', POWERD_PID, check=False)
     for name in podman('ps', '-a', '--filter', 'label=%s' % LABEL, '--format', '{{.Names}}').stdout.split():
         podman('rm', '-f', '-t', '3', name)
         log('removed container %s' % name)
@@ -239,7 +280,8 @@ def lab_state():
         if running:
             proc = podman('exec', name, '/bin/sh', '-c', 'ls /var/lib/homelab/provisioned 2>/dev/null', check=False)
             provisioned = ','.join(proc.stdout.split()) or 'nothing yet'
-        rows.append((name, hostvars[name], ips, 'on' if running else 'off', provisioned))
+        asleep = 'off: asleep, wakes on a magic packet' if 'homelab.power.mac' in info['Config']['Labels'] else 'off'
+        rows.append((name, hostvars[name], ips, 'on' if running else asleep, provisioned))
     return rows
 
 
@@ -253,6 +295,9 @@ def summary():
         print('  '.join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip())
         if i == 0:
             print('  '.join('-' * w for w in widths))
+    print('power controller (lab/powerd.py): %s' % ('listening on the lab bridges, log %s'
+                                                    % os.path.relpath(POWERD_LOG, ROOT) if powerd_running()
+                                                    else 'NOT running (make lab-up starts it)'))
 
 
 def check():

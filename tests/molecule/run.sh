@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Run every molecule scenario (molecule/<role>/) with the shared harness in .config/molecule/config.yml.
 # Needs the lab images (make molecule builds them first) and CONTAINERS_CONF (the Makefile exports it).
-# MOLECULE_SCENARIOS="baseline" limits the run.
+# MOLECULE_SCENARIOS="baseline" limits the run. A scenario that needs a podman network with a fixed subnet
+# (molecule's podman driver cannot set one) names it in molecule/<scenario>/network as "NAME SUBNET"; it is
+# created before the scenario and removed after it.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 : "${CONTAINERS_CONF:?export CONTAINERS_CONF (make molecule does: lab/containers.conf)}"
@@ -9,8 +11,17 @@ scenarios=${MOLECULE_SCENARIOS:-$(cd molecule && ls -d */ | tr -d /)}
 failed=()
 for scenario in $scenarios; do
   echo "== molecule test -s $scenario"
+  net=()
+  if [ -f "molecule/$scenario/network" ]; then
+    read -r -a net < "molecule/$scenario/network"
+    podman network rm -f "${net[0]}" >/dev/null 2>&1 || true
+    podman network create --label homelab.molecule=1 --subnet "${net[1]}" "${net[0]}" >/dev/null
+  fi
   if ! molecule test -s "$scenario"; then
     failed+=("$scenario")
+  fi
+  if ((${#net[@]})); then
+    podman network rm -f "${net[0]}" >/dev/null 2>&1 || true
   fi
 done
 if ((${#failed[@]})); then

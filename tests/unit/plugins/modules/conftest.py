@@ -1,0 +1,17 @@
+"""Run a module's main() in-process and return its JSON result."""
+
+import json
+
+import pytest
+from ansible.module_utils.testing import patch_module_args
+
+
+@pytest.fixture
+def run_module(capsys):
+    def run(main, args, check_mode=False):
+        if check_mode:
+            args = dict(args, _ansible_check_mode=True)
+        with patch_module_args(args), pytest.raises(SystemExit):
+            main()
+        return json.loads(capsys.readouterr().out)
+    return run
