@@ -15,7 +15,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 export CONTAINERS_CONF := $(CURDIR)/lab/containers.conf
 LAB_INVENTORY := inventory/lab
 
-.PHONY: help venv test units golden sanity lint molecule bench clean lab lab-up lab-down lab-prereqs lab-images
+.PHONY: help venv test units golden sanity lint molecule bench bench-wake clean lab lab-up lab-down lab-prereqs lab-images
 
 help:
 	@echo "make lab      - the simulated homelab: install podman & co, build images, start it, run playbooks/site.yml"
@@ -26,6 +26,7 @@ help:
 	@echo "make sanity  - ansible-test sanity on a copy laid out as ansible_collections/homelab/cluster"
 	@echo "make lint    - ruff and ansible-lint (production profile)"
 	@echo "make bench   - benchmarks under bench/ (not part of make test)"
+	@echo "make bench-wake - wake latency in the running lab (after make lab)"
 
 $(STAMP): requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null || { echo "make: $(PYTHON) is missing; install python3 and python3-venv" >&2; exit 1; }
@@ -79,6 +80,9 @@ lab-down:
 
 bench: venv
 	$(BIN)/python bench/inventory_scale.py
+
+bench-wake: venv
+	$(BIN)/python bench/wake_latency.py
 
 clean:
 	rm -rf .build .pytest_cache .ruff_cache tests/output
