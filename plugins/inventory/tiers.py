@@ -65,7 +65,10 @@ options:
         C(cpu) (C(model), C(arch), C(cores), C(threads), C(ghz)), C(ram_gb) (fractional allowed: V(0.0625) is 64 MB),
         C(gpus) (list of C(model), C(vendor) (inferred from the model when absent), C(vram_gb), C(shared) (uses
         system RAM, like a Jetson), C(pcie) (C(gen), C(lanes)), C(tdp_w), C(tops)),
-        C(power) (C(idle_w), C(peak_w); estimated from form factor and GPUs when absent),
+        C(power) (C(idle_w), C(peak_w); estimated from form factor and GPUs when absent; C(plug) (C(kind)
+        V(shelly_gen2)/V(shelly_gen1)/V(tasmota), C(host), C(port), C(channel), C(tls)) and C(ups) (C(host),
+        C(name) (default V(ups)), C(port) (default 3493)) say where M(homelab.cluster.power_info) reads the host's
+        draw and its UPS),
         C(always_on), C(volatile) (default true for windows), C(wake) (C(method) V(wol)/V(none), C(boot_s) (default 60),
         C(ready_port) (default 22)), C(python) (default true, false for windows; false puts the host in C(no_python)),
         C(quorum_votes) (default 0), C(tier) and C(roles) (declare instead of inferring), C(vars) (extra host vars),

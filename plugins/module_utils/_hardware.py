@@ -121,6 +121,16 @@ def complete_record(name, given, problems, facts=None):
             g['tdp_w'] if g['tdp_w'] is not None else (NPU_W if g['kind'] == 'npu' else GPU_W_PER_GB * g['vram_gb'])
             for g in gpus)
 
+    sources = {}
+    for key, required in (('plug', ('kind', 'host')), ('ups', ('host',))):
+        if power.get(key) is None:
+            continue
+        for field in required:
+            if power[key].get(field) in (None, ''):
+                problems.append(Problem(path + ('power', key, field), 'required when power.%s is given' % key))
+        sources[key] = dict(power[key], **({'name': power[key].get('name', 'ups'),
+                                            'port': power[key].get('port', 3493)} if key == 'ups' else {}))
+
     mac = pick('mac')
     always_on = given.get('always_on', False)
     volatile = given.get('volatile', os_name == 'windows')
@@ -137,7 +147,7 @@ def complete_record(name, given, problems, facts=None):
         'cpu': cpu,
         'ram_gb': pick('ram_gb'),
         'gpus': gpus,
-        'power': {'idle_w': idle, 'peak_w': peak, 'estimated': estimated},
+        'power': dict({'idle_w': idle, 'peak_w': peak, 'estimated': estimated}, **sources),
         'always_on': always_on,
         'volatile': volatile,
         'wake': {

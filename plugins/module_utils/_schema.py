@@ -225,9 +225,25 @@ GPU_SCHEMA = {
     'tdp_w': _number(0),
     'tops': _number(0),
 }
+# Where a host's power readings come from (power_info): its smart plug and the UPS that feeds it.
+PLUG_KINDS = ('shelly_gen2', 'shelly_gen1', 'tasmota')
+PLUG_SCHEMA = {
+    'kind': _choice(PLUG_KINDS),
+    'host': _string,
+    'port': _number(1, integer=True, maximum=65535),
+    'channel': _number(0, integer=True),
+    'tls': _boolean,
+}
+UPS_SCHEMA = {
+    'name': _string,
+    'host': _string,
+    'port': _number(1, integer=True, maximum=65535),
+}
 POWER_SCHEMA = {
     'idle_w': _number(0),
     'peak_w': _number(0),
+    'plug': PLUG_SCHEMA,
+    'ups': UPS_SCHEMA,
 }
 WAKE_SCHEMA = {
     'method': _choice(WAKE_METHODS),

@@ -265,3 +265,26 @@ def test_tagged_strings_come_out_plain():
                   'vars': {Tagged('k'): [Tagged('v')]}})
     assert not isinstance(record['description'], Tagged) and not isinstance(record['os'], Tagged)
     assert not isinstance(record['vars']['k'][0], Tagged) and not isinstance(list(record['vars'])[0], Tagged)
+
+
+# --- power sources (power_info) ----------------------------------------------------------------------------
+
+def test_plug_and_ups_pass_through_with_defaults():
+    power = one({'power': {'idle_w': 7, 'peak_w': 35, 'plug': {'kind': 'shelly_gen2', 'host': '10.0.20.50'},
+                           'ups': {'host': '10.0.30.5'}}})['power']
+    assert power['plug'] == {'kind': 'shelly_gen2', 'host': '10.0.20.50'}
+    assert power['ups'] == {'host': '10.0.30.5', 'name': 'ups', 'port': 3493}
+    assert 'plug' not in one({'power': {'idle_w': 7}})['power']
+
+
+@pytest.mark.parametrize('power, message', [
+    ({'plug': {'kind': 'kasa', 'host': 'p'}}, "h.power.plug.kind: expected one of shelly_gen2, shelly_gen1, tasmota"),
+    ({'plug': {'host': 'p'}}, 'h.power.plug.kind: required when power.plug is given'),
+    ({'plug': {'kind': 'tasmota'}}, 'h.power.plug.host: required when power.plug is given'),
+    ({'plug': {'kind': 'tasmota', 'host': 'p', 'chanel': 1}}, 'h.power.plug.chanel: unknown key'),
+    ({'ups': {'name': 'dummy'}}, 'h.power.ups.host: required when power.ups is given'),
+    ({'ups': {'host': 'u', 'port': 70000}}, 'h.power.ups.port: '),
+])
+def test_bad_power_sources_name_host_and_field(power, message):
+    found = host_problems({'power': power})
+    assert any(p.startswith(message) for p in found), found

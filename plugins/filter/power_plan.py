@@ -1,0 +1,97 @@
+# Copyright: (c) 2026, homelab.cluster contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+name: power_plan
+short_description: The shedding ladder that brings the house under its power limit
+version_added: 0.1.0
+author:
+  - Homelab Cluster Team (@homelab-cluster)
+description:
+  - Takes the result of M(homelab.cluster.power_info) and returns the ordered actions that bring the house
+    under O(limit_w) minus O(margin_w). The actions, cheapest disruption first, are to suspend a host's
+    Slurm jobs, stop its listed services, and power it off.
+  - Speculative hosts go first, then standard ones; essential hosts (firewall, logic node, storage) are never
+    shed. A host's class is C(homelab_power_priority) (group_vars, host overrides), else V(standard).
+  - Hysteresis. Once shedding has started (O(shedding), kept by the caller between runs), it goes on until the
+    draw is O(hysteresis_w) below the target. A draw that hovers at the limit therefore does not flap.
+  - The services a host may stop come from C(homelab_power_shed_services). C(homelab_power_has_jobs) says
+    whether it runs Slurm jobs.
+options:
+  _input:
+    description: The registered result of M(homelab.cluster.power_info).
+    type: dict
+    required: true
+  hostvars:
+    description: C(hostvars).
+    type: dict
+    required: true
+  limit_w:
+    description: The house limit in watts (the breaker or the contract).
+    type: float
+    required: true
+  margin_w:
+    description: Stay this far under the limit.
+    type: float
+    default: 100
+  hysteresis_w:
+    description: Keep shedding until this far under the target.
+    type: float
+    default: 150
+  shedding:
+    description: Whether the previous run was shedding.
+    type: bool
+    default: false
+'''
+
+EXAMPLES = r'''
+- name: Plan
+  ansible.builtin.set_fact:
+    power_plan: "{{ power | homelab.cluster.power_plan(hostvars, limit_w=3000, shedding=power_was_shedding) }}"
+'''
+
+RETURN = r'''
+_value:
+  description: C(state) (normal, shedding, cannot_meet), C(shedding), C(target_w), C(projected_w), C(reasons)
+    and C(actions) (action, host, priority, saves_w, reason, services).
+  type: dict
+'''
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.homelab.cluster.plugins.module_utils._power import PowerError
+from ansible_collections.homelab.cluster.plugins.module_utils._power import priority
+from ansible_collections.homelab.cluster.plugins.module_utils._power import shed_plan
+
+
+def power_hosts(power, hostvars):
+    """power_info's per-host readings joined with each host's priority class and shed options."""
+    out = []
+    for name, reading in sorted((power.get('hosts') or {}).items()):
+        if name not in hostvars:
+            raise AnsibleFilterError('homelab.cluster.power_plan: %r is not an inventory host' % (name,))
+        hv = hostvars[name]
+        try:
+            klass = priority(name, hv.get('homelab_roles') or [], hv.get('homelab_power_priority'))
+        except PowerError as exc:
+            raise AnsibleFilterError('homelab.cluster.power_plan: %s' % exc) from exc
+        out.append({'name': name, 'priority': klass, 'awake': reading.get('on') is not False,
+                    'draw_w': reading.get('watts') or 0, 'idle_w': (hv.get('homelab_power') or {}).get('idle_w', 0),
+                    'jobs': bool(hv.get('homelab_power_has_jobs')),
+                    'services': list(hv.get('homelab_power_shed_services') or [])})
+    return out
+
+
+def power_plan(power, hostvars, limit_w, margin_w=100.0, hysteresis_w=150.0, shedding=False):
+    try:
+        return shed_plan(power_hosts(power, hostvars), float(limit_w), float(power['house_w']),
+                         float(margin_w), float(hysteresis_w), bool(shedding))
+    except (PowerError, KeyError, TypeError, ValueError) as exc:
+        raise AnsibleFilterError('homelab.cluster.power_plan: %s' % exc) from exc
+
+
+class FilterModule:
+    def filters(self):
+        return {'power_plan': power_plan}

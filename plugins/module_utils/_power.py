@@ -1,0 +1,266 @@
+# Copyright: (c) 2026, homelab.cluster contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Power logic without I/O: NUT's network protocol, smart-plug and Home Assistant readings, priority classes,
+the house budget with its shedding ladder (and hysteresis), and the UPS shutdown order.
+
+PRIVATE to the homelab.cluster collection; its API may change without notice.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ansible_collections.homelab.cluster.plugins.module_utils._schema import PLUG_KINDS
+
+PRIORITIES = ('essential', 'standard', 'speculative')
+# roles that keep the house running: never shed (seed 000 ch35: "never the essential network")
+ESSENTIAL_ROLES = ('firewall', 'logic', 'storage')
+SHED_ORDER = ('speculative', 'standard')
+ACTIONS = ('suspend_jobs', 'stop_services', 'power_off')
+
+
+class PowerError(ValueError):
+    """A reading or setting the power logic cannot use; the message names the source or the host and field."""
+
+
+# ------------------------------------------------------------------------------------------------ NUT
+
+def nut_list_var(ups):
+    if not re.match(r'^[A-Za-z0-9_.-]+$', ups or ''):
+        raise PowerError('ups: %r is not a NUT UPS name' % (ups,))
+    return 'LIST VAR %s\n' % ups
+
+
+def parse_nut_list(text, ups):
+    """Lines of `LIST VAR <ups>` -> {variable: value}. NUT answers ERR <code> on failure."""
+    values = {}
+    ended = False
+    for line in text.splitlines():
+        if line.startswith('ERR '):
+            raise PowerError('NUT answered %s for UPS %s' % (line[4:].strip(), ups))
+        match = re.match(r'^VAR (\S+) (\S+) "(.*)"$', line)
+        if match and match.group(1) == ups:
+            values[match.group(2)] = match.group(3).replace('\\"', '"').replace('\\\\', '\\')
+        elif line.strip() == 'END LIST VAR %s' % ups:
+            ended = True
+    if not ended:
+        raise PowerError('NUT reply for UPS %s ended early (no END LIST VAR)' % ups)
+    return values
+
+
+def ups_state(values):
+    """The UPS variables that matter: status flags, on battery, low battery, charge, runtime, load, watts."""
+    flags = (values.get('ups.status') or '').split()
+
+    def number(key):
+        try:
+            return float(values[key])
+        except (KeyError, ValueError):
+            return None
+
+    watts = number('ups.realpower')
+    if watts is None and number('ups.load') is not None and number('ups.realpower.nominal') is not None:
+        watts = number('ups.load') / 100.0 * number('ups.realpower.nominal')
+    return {
+        'status': flags,
+        'online': 'OL' in flags,
+        'on_battery': 'OB' in flags,
+        'low_battery': 'LB' in flags,
+        'charge_pct': number('battery.charge'),
+        'runtime_s': number('battery.runtime'),
+        'load_pct': number('ups.load'),
+        'watts': round(watts, 1) if watts is not None else None,
+    }
+
+
+# ------------------------------------------------------------------------------------- plugs and sensors
+
+def plug_path(kind, channel=0):
+    """The documented status endpoint of each plug kind."""
+    if kind == 'shelly_gen2':
+        return '/rpc/Switch.GetStatus?id=%d' % channel
+    if kind == 'shelly_gen1':
+        return '/status'
+    if kind == 'tasmota':
+        return '/cm?cmnd=Status%208'
+    raise PowerError('plug kind: expected one of %s, got %r' % (', '.join(PLUG_KINDS), kind))
+
+
+def parse_plug(kind, data, channel=0):
+    """A plug's JSON -> {'watts', 'on'}; PowerError when the shape is not the documented one."""
+    try:
+        if kind == 'shelly_gen2':  # Switch.GetStatus: {"id":0,"output":true,"apower":8.9,"voltage":230.1,...}
+            return {'watts': float(data['apower']), 'on': bool(data.get('output'))}
+        if kind == 'shelly_gen1':  # /status: {"relays":[{"ison":true}],"meters":[{"power":8.9,"is_valid":true}]}
+            meter = data['meters'][channel]
+            if meter.get('is_valid') is False:
+                raise PowerError('shelly_gen1 meter %d reports is_valid=false' % channel)
+            relays = data.get('relays') or []
+            return {'watts': float(meter['power']),
+                    'on': bool(relays[channel].get('ison')) if len(relays) > channel else None}
+        if kind == 'tasmota':  # Status 8: {"StatusSNS":{"ENERGY":{"Power":45,...}}}; Power is a list per channel
+            power = data['StatusSNS']['ENERGY']['Power']
+            if isinstance(power, list):
+                power = power[channel]
+            return {'watts': float(power), 'on': None}
+    except (KeyError, IndexError, TypeError, ValueError) as exc:
+        raise PowerError('%s status has no power reading where its API documents one (%s: %s)'
+                         % (kind, type(exc).__name__, exc)) from None
+    raise PowerError('plug kind: expected one of %s, got %r' % (', '.join(PLUG_KINDS), kind))
+
+
+def parse_ha_state(data, entity):
+    """Home Assistant /api/states/<entity> -> watts (W or kW sensors)."""
+    if not isinstance(data, dict) or 'state' not in data:
+        raise PowerError('Home Assistant %s: no state in the answer' % entity)
+    state = data['state']
+    if state in ('unavailable', 'unknown', None):
+        raise PowerError('Home Assistant %s is %s' % (entity, state))
+    try:
+        value = float(state)
+    except ValueError:
+        raise PowerError('Home Assistant %s: state %r is not a number' % (entity, state)) from None
+    unit = (data.get('attributes') or {}).get('unit_of_measurement', 'W')
+    factor = {'W': 1.0, 'kW': 1000.0, 'MW': 1e6}.get(unit)
+    if factor is None:
+        raise PowerError('Home Assistant %s: unit %r is not a power unit (W, kW)' % (entity, unit))
+    return round(value * factor, 1)
+
+
+# ------------------------------------------------------------------------------------ priority classes
+
+def priority(name, roles, given=None):
+    """A host's priority class: essential for the firewall, logic node and storage whatever is given;
+    else the given class (homelab_power_priority), else standard."""
+    if any(r in ESSENTIAL_ROLES for r in roles or ()):
+        return 'essential'
+    if given is None:
+        return 'standard'
+    if given not in PRIORITIES:
+        raise PowerError('%s.homelab_power_priority: expected one of %s, got %r'
+                         % (name, ', '.join(PRIORITIES), given))
+    return given
+
+
+# ------------------------------------------------------------------------------------- the shed ladder
+
+def shed_plan(hosts, limit_w, house_w, margin_w=100.0, hysteresis_w=150.0, shedding=False):
+    """The ordered actions that bring the house under limit_w - margin_w, with hysteresis.
+
+    hosts: [{name, priority, awake, draw_w, idle_w, jobs (bool), services [str]}]
+    house_w: the measured house draw (everything, not only the cluster)
+    shedding: whether the previous run was shedding (kept in a state file by the playbook)
+
+    Shedding starts when house_w > limit_w. Once shedding, it goes on until house_w < limit_w - margin_w -
+    hysteresis_w, so a draw hovering at the limit neither sheds nor restores on every run.
+    Returns {'state', 'shedding', 'target_w', 'actions': [...], 'projected_w', 'reasons': [...]}.
+    """
+    if limit_w is None or limit_w <= 0:
+        raise PowerError('limit_w: the house limit must be a positive number of watts, got %r' % (limit_w,))
+    target = limit_w - margin_w
+    reasons = []
+    if house_w > limit_w:
+        reasons.append('house draws %s W, over the limit of %s W' % (_w(house_w), _w(limit_w)))
+        shedding = True
+    elif shedding and house_w >= target - hysteresis_w:
+        reasons.append('house draws %s W; still shedding until below %s W (limit %s - margin %s - hysteresis %s)'
+                       % (_w(house_w), _w(target - hysteresis_w), _w(limit_w), _w(margin_w), _w(hysteresis_w)))
+    else:
+        if shedding:
+            reasons.append('house draws %s W, below %s W: shedding ends' % (_w(house_w), _w(target - hysteresis_w)))
+        else:
+            reasons.append('house draws %s W, under the limit of %s W' % (_w(house_w), _w(limit_w)))
+        return {'state': 'normal', 'shedding': False, 'target_w': target, 'actions': [], 'projected_w': house_w,
+                'reasons': reasons}
+    actions = []
+    projected = house_w
+    for klass in SHED_ORDER:
+        for host in sorted((h for h in hosts if h['priority'] == klass and h.get('awake', True)),
+                           key=lambda h: (-(h.get('draw_w') or 0), h['name'])):
+            if projected <= target:
+                break
+            for action in _host_actions(host):
+                if projected <= target:
+                    break
+                projected -= action['saves_w']
+                action['projected_w'] = round(projected, 1)
+                actions.append(action)
+    state = 'shedding' if projected <= target else 'cannot_meet'
+    if state == 'cannot_meet':
+        essential = sum(h.get('draw_w') or 0 for h in hosts if h['priority'] == 'essential')
+        reasons.append('even with every speculative and standard host shed the house would draw %s W over the '
+                       'target of %s W; essential hosts (%s W) are never shed' % (_w(projected), _w(target),
+                                                                                  _w(essential)))
+    return {'state': state, 'shedding': True, 'target_w': target, 'actions': actions,
+            'projected_w': round(projected, 1), 'reasons': reasons}
+
+
+def _host_actions(host):
+    """The rungs for one host, cheapest disruption first: suspend its jobs, stop its services, power it off."""
+    draw = float(host.get('draw_w') or 0)
+    idle = min(draw, float(host.get('idle_w') or 0))
+    dynamic = draw - idle
+    out = []
+    if host.get('jobs'):
+        out.append({'action': 'suspend_jobs', 'host': host['name'], 'priority': host['priority'],
+                    'saves_w': round(dynamic * 0.8, 1),
+                    'reason': 'suspend the Slurm jobs on %s (%s): ~%s W of its %s W above idle'
+                              % (host['name'], host['priority'], _w(dynamic * 0.8), _w(dynamic))})
+        dynamic *= 0.2
+    if host.get('services'):
+        out.append({'action': 'stop_services', 'host': host['name'], 'priority': host['priority'],
+                    'services': list(host['services']), 'saves_w': round(dynamic, 1),
+                    'reason': 'stop %s on %s (%s): ~%s W'
+                              % (', '.join(host['services']), host['name'], host['priority'], _w(dynamic))})
+        dynamic = 0.0
+    out.append({'action': 'power_off', 'host': host['name'], 'priority': host['priority'],
+                'saves_w': round(idle + dynamic, 1),
+                'reason': 'power off %s (%s): %s W' % (host['name'], host['priority'], _w(idle + dynamic))})
+    return out
+
+
+# ------------------------------------------------------------------------------------- UPS shutdown
+
+SHUTDOWN_STAGES = ('speculative', 'services', 'heavy', 'storage', 'last')
+
+
+def shutdown_plan(hosts, ups, threshold_pct=30.0, keep=('firewall', 'logic')):
+    """The ordered UPS shutdown, or None while the UPS is fine.
+
+    hosts: [{name, priority, roles, services (clean-stop list, e.g. databases), awake}]
+    keep: roles that stay up to the end ('last') -- or never go down when the caller drops the stage.
+    Stages: speculative hosts off; services stopped cleanly everywhere; heavy (standard) hosts off;
+    storage off; the kept roles last.
+    """
+    charge = ups.get('charge_pct')
+    triggered = ups.get('low_battery') or (ups.get('on_battery') and charge is not None and charge < threshold_pct)
+    if not triggered:
+        return None
+    why = ('UPS on battery at %s%% (threshold %s%%)' % (_w(charge), _w(threshold_pct)) if not ups.get('low_battery')
+           else 'UPS reports low battery (LB)')
+    stages = {s: [] for s in SHUTDOWN_STAGES}
+    for host in sorted(hosts, key=lambda h: h['name']):
+        if not host.get('awake', True):
+            continue
+        roles = host.get('roles') or ()
+        speculative = host['priority'] == 'speculative' and not any(r in keep or r == 'storage' for r in roles)
+        if host.get('services'):
+            # a database goes down cleanly before its host: in the host's own stage when that comes first
+            stage = 'speculative' if speculative else 'services'
+            stages[stage].append({'action': 'stop_services', 'host': host['name'],
+                                  'services': list(host['services'])})
+        if any(r in keep for r in roles):
+            stages['last'].append({'action': 'power_off', 'host': host['name']})
+        elif 'storage' in roles:
+            stages['storage'].append({'action': 'power_off', 'host': host['name']})
+        elif speculative:
+            stages['speculative'].append({'action': 'power_off', 'host': host['name']})
+        else:
+            stages['heavy'].append({'action': 'power_off', 'host': host['name']})
+    return {'reason': why, 'stages': [{'stage': s, 'steps': stages[s]} for s in SHUTDOWN_STAGES if stages[s]]}
+
+
+def _w(value):
+    if value is None:
+        return '?'
+    return ('%.1f' % value).rstrip('0').rstrip('.')

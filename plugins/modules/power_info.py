@@ -1,0 +1,227 @@
+#!/usr/bin/python
+# Copyright: (c) 2026, homelab.cluster contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+---
+module: power_info
+short_description: Read UPSes over NUT, smart plugs and Home Assistant power sensors
+version_added: 0.1.0
+description:
+  - Reads every power source of the homelab from the host it runs on, usually the always-on logic node or
+    the controller.
+  - UPSes are read over NUT's network protocol (TCP 3493, C(LIST VAR)). The result has the status flags
+    (OL, OB, LB), C(battery.charge), C(battery.runtime), C(ups.load) and the watts.
+  - Smart plugs are read through their documented status endpoints. Shelly Gen2+ uses
+    C(/rpc/Switch.GetStatus?id=N), Shelly Gen1 uses C(/status) and Tasmota uses C(/cm?cmnd=Status 8).
+  - Home Assistant sensors give the house consumption and the solar production
+    (C(/api/states/<entity>), bearer token).
+  - Which plug and which UPS feed a host comes from its C(power.plug) and C(power.ups) in the hardware file
+    (the C(homelab_power) host var). One source that fails never hides the others. It is listed under
+    RV(unavailable) with the reason, and the host falls back to its estimated draw.
+  - Changes nothing; safe in check mode.
+author:
+  - Homelab Cluster Team (@homelab-cluster)
+options:
+  hosts:
+    description:
+      - Host name to its C(homelab_power) (C(idle_w), C(peak_w), optional C(plug) and C(ups)).
+    type: dict
+    default: {}
+  ha_url:
+    description: Base URL of Home Assistant, for example C(http://10.0.30.8:8123).
+    type: str
+  ha_token:
+    description: Long-lived access token of Home Assistant.
+    type: str
+  house_entity:
+    description: Home Assistant sensor of the house consumption, in W or kW.
+    type: str
+  solar_entity:
+    description: Home Assistant sensor of the solar production, in W or kW.
+    type: str
+  timeout:
+    description: Seconds to wait for each source.
+    type: float
+    default: 5
+  validate_certs:
+    description: Verify TLS certificates of HTTPS plugs and of Home Assistant.
+    type: bool
+    default: true
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+  platform:
+    platforms: posix
+extends_documentation_fragment:
+  - action_common_attributes
+'''
+
+EXAMPLES = r'''
+- name: Read every power source
+  homelab.cluster.power_info:
+    hosts: "{{ dict(groups['all'] | zip(groups['all'] | map('extract', hostvars, 'homelab_power'))) }}"
+    ha_url: http://10.0.30.8:8123
+    ha_token: "{{ vault_ha_token }}"
+    house_entity: sensor.house_power
+    solar_entity: sensor.solar_power
+  delegate_to: keeper
+  run_once: true
+  register: power
+'''
+
+RETURN = r'''
+hosts:
+  description: Per host, C(watts), where they come from (C(plug), C(ups) or C(estimate)), and C(on) for plugs.
+  returned: always
+  type: dict
+  sample: {"forge": {"watts": 412.5, "source": "plug", "on": true}, "pi5": {"watts": 4, "source": "estimate"}}
+ups:
+  description:
+    - Per UPS (C(name@host)), its state (status, on_battery, low_battery, charge_pct, runtime_s, load_pct, watts).
+  returned: always
+  type: dict
+house_w:
+  description: House consumption from Home Assistant, or the sum of the hosts when it is unavailable.
+  returned: always
+  type: float
+house_source:
+  description: V(home_assistant) or V(sum_of_hosts).
+  returned: always
+  type: str
+solar_w:
+  description: Solar production, or null.
+  returned: always
+  type: float
+unavailable:
+  description: Each source that did not answer, with the reason.
+  returned: always
+  type: list
+  elements: str
+'''
+
+import json
+import socket
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.common.text.converters import to_native
+from ansible.module_utils.urls import open_url
+
+from ansible_collections.homelab.cluster.plugins.module_utils._power import PowerError
+from ansible_collections.homelab.cluster.plugins.module_utils._power import nut_list_var
+from ansible_collections.homelab.cluster.plugins.module_utils._power import parse_ha_state
+from ansible_collections.homelab.cluster.plugins.module_utils._power import parse_nut_list
+from ansible_collections.homelab.cluster.plugins.module_utils._power import parse_plug
+from ansible_collections.homelab.cluster.plugins.module_utils._power import plug_path
+from ansible_collections.homelab.cluster.plugins.module_utils._power import ups_state
+
+
+def read_nut(host, port, ups, timeout):
+    """LIST VAR over NUT's text protocol; returns {variable: value}."""
+    request = nut_list_var(ups)
+    with socket.create_connection((host, port), timeout=timeout) as sock:
+        sock.sendall(request.encode())
+        data = b''
+        end = ('END LIST VAR %s\n' % ups).encode()
+        while end not in data and not data.startswith(b'ERR '):
+            chunk = sock.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+        sock.sendall(b'LOGOUT\n')
+    return parse_nut_list(data.decode('utf-8', 'replace'), ups)
+
+
+def get_json(url, timeout, validate_certs, headers=None):
+    response = open_url(url, timeout=timeout, validate_certs=validate_certs, headers=headers or {},
+                        use_proxy=False, follow_redirects='safe')
+    return json.loads(response.read().decode('utf-8'))
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            hosts=dict(type='dict', default={}),
+            ha_url=dict(type='str'),
+            ha_token=dict(type='str', no_log=True),
+            house_entity=dict(type='str'),
+            solar_entity=dict(type='str'),
+            timeout=dict(type='float', default=5),
+            validate_certs=dict(type='bool', default=True),
+        ),
+        required_by={'house_entity': ('ha_url', 'ha_token'), 'solar_entity': ('ha_url', 'ha_token')},
+        supports_check_mode=True,
+    )
+    p = module.params
+    unavailable = []
+    ups_states, hosts = {}, {}
+
+    def source_error(what, exc):
+        if isinstance(exc, (PowerError, ValueError)):
+            reason = str(exc)
+        elif isinstance(exc, socket.timeout):
+            reason = 'no answer within %s s' % p['timeout']
+        else:
+            reason = to_native(exc)
+        unavailable.append('%s: %s' % (what, reason))
+
+    for name, power in sorted(p['hosts'].items()):
+        power = power or {}
+        if not isinstance(power, dict):
+            module.fail_json(msg='hosts.%s: expected the homelab_power mapping, got %r' % (name, power))
+        record = None
+        ups = power.get('ups')
+        if ups:
+            key = '%s@%s' % (ups.get('name', 'ups'), ups['host'])
+            if key not in ups_states:
+                try:
+                    ups_states[key] = ups_state(read_nut(ups['host'], int(ups.get('port', 3493)),
+                                                         ups.get('name', 'ups'), p['timeout']))
+                except Exception as exc:  # noqa: BLE001 - one failed source never hides the others
+                    source_error('ups %s (NUT, TCP %s)' % (key, ups.get('port', 3493)), exc)
+                    ups_states[key] = None
+        plug = power.get('plug')
+        if plug:
+            scheme = 'https' if plug.get('tls') else 'http'
+            port = ':%d' % plug['port'] if plug.get('port') else ''
+            try:
+                url = '%s://%s%s%s' % (scheme, plug['host'], port, plug_path(plug['kind'], plug.get('channel', 0)))
+                reading = parse_plug(plug['kind'], get_json(url, p['timeout'], p['validate_certs']),
+                                     plug.get('channel', 0))
+                record = {'watts': reading['watts'], 'source': 'plug', 'on': reading['on']}
+            except Exception as exc:  # noqa: BLE001 - reported, the estimate stands in
+                source_error('%s plug %s (%s)' % (name, plug.get('host'), plug.get('kind')), exc)
+        if record is None:
+            record = {'watts': power.get('idle_w'), 'source': 'estimate'}
+        if ups:
+            record['ups'] = '%s@%s' % (ups.get('name', 'ups'), ups['host'])
+        hosts[name] = record
+
+    def ha(entity):
+        if not entity:
+            return None
+        url = '%s/api/states/%s' % (p['ha_url'].rstrip('/'), entity)
+        try:
+            data = get_json(url, p['timeout'], p['validate_certs'],
+                            {'Authorization': 'Bearer %s' % p['ha_token'], 'Content-Type': 'application/json'})
+            return parse_ha_state(data, entity)
+        except Exception as exc:  # noqa: BLE001 - reported
+            source_error('Home Assistant %s' % entity, exc)
+            return None
+
+    house = ha(p['house_entity'])
+    solar = ha(p['solar_entity'])
+    house_source = 'home_assistant'
+    if house is None:
+        house = round(sum(float(h['watts'] or 0) for h in hosts.values()), 1)
+        house_source = 'sum_of_hosts'
+    module.exit_json(changed=False, hosts=hosts, ups={k: v for k, v in ups_states.items() if v is not None},
+                     house_w=house, house_source=house_source, solar_w=solar, unavailable=unavailable)
+
+
+if __name__ == '__main__':
+    main()
