@@ -50,15 +50,9 @@ options:
     description: Verify TLS certificates of HTTPS plugs and of Home Assistant.
     type: bool
     default: true
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
-  platform:
-    platforms: posix
 extends_documentation_fragment:
   - action_common_attributes
+  - homelab.cluster.attributes.check_no_diff
 '''
 
 EXAMPLES = r'''

@@ -39,15 +39,9 @@ options:
     description: Path of corosync.conf, for the expected members.
     type: path
     default: /etc/corosync/corosync.conf
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
-  platform:
-    platforms: posix
 extends_documentation_fragment:
   - action_common_attributes
+  - homelab.cluster.attributes.check_no_diff
 seealso:
   - module: homelab.cluster.qdevice
   - name: homelab.cluster.quorum_gate

@@ -70,15 +70,9 @@ options:
 notes:
   - Linux hosts with systemd.
   - Check mode reports the decision and changes nothing, not even O(state_file).
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
-  platform:
-    platforms: posix
 extends_documentation_fragment:
   - action_common_attributes
+  - homelab.cluster.attributes.check_no_diff
 seealso:
   - module: homelab.cluster.wake
 '''
