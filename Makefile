@@ -15,7 +15,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 export CONTAINERS_CONF := $(CURDIR)/lab/containers.conf
 LAB_INVENTORY := inventory/lab
 
-.PHONY: help venv test units golden sanity lint molecule bench bench-wake clean lab lab-up lab-down lab-prereqs lab-images
+.PHONY: help venv test units golden sanity lint molecule report bench bench-wake clean lab lab-up lab-down lab-prereqs lab-images
 
 help:
 	@echo "make lab      - the simulated homelab: install podman & co, build images, start it, run playbooks/site.yml"
@@ -41,7 +41,7 @@ $(COLLECTION_LINK):
 
 venv: $(STAMP) $(COLLECTION_LINK)
 
-test: venv units golden sanity lint molecule
+test: venv units golden sanity lint report molecule
 	@echo "make test: all passed"
 
 units: venv
@@ -56,6 +56,9 @@ sanity: venv
 lint: venv
 	$(BIN)/ruff check plugins tests bench lab
 	$(BIN)/ansible-lint --profile production
+
+report: venv lab-prereqs
+	tests/integration/targets/power_report/runme.sh
 
 molecule: venv lab-images
 	tests/molecule/run.sh

@@ -3,9 +3,10 @@
 # Exit 2 with a clear message when the machine cannot provide it.
 set -euo pipefail
 
-need_cmds=(podman runc debootstrap ssh ssh-keygen python3)
+# chromium: headless, to render the power report the way a browser shows it (make test)
+need_cmds=(podman runc debootstrap ssh ssh-keygen python3 chromium)
 declare -A pkg_of=([podman]=podman [runc]=runc [debootstrap]=debootstrap [ssh]=openssh-client
-                   [ssh-keygen]=openssh-client [python3]=python3)
+                   [ssh-keygen]=openssh-client [python3]=python3 [chromium]=chromium)
 extra_pkgs=(netavark aardvark-dns iptables uidmap python3-venv)
 
 missing=()

@@ -15,8 +15,12 @@ description:
     Slurm jobs, stop its listed services, and power it off.
   - Speculative hosts go first, then standard ones; essential hosts (firewall, logic node, storage) are never
     shed. A host's class is C(homelab_power_priority) (group_vars, host overrides), else V(standard).
-  - Hysteresis. Once shedding has started (O(shedding), kept by the caller between runs), it goes on until the
-    draw is O(hysteresis_w) below the target. A draw that hovers at the limit therefore does not flap.
+  - Hysteresis. Once shedding has started (O(shed_log), the actions taken so far, kept by the caller between
+    runs), it sheds more above the target, holds between the target and O(hysteresis_w) below it, and restores
+    what it shed (last first, only what fits) below that. A draw that hovers at the limit therefore does not
+    flap.
+  - A volatile host where somebody is playing (C(homelab_gaming), set by M(homelab.cluster.gaming_info)) counts
+    as essential.
   - The services a host may stop come from C(homelab_power_shed_services). C(homelab_power_has_jobs) says
     whether it runs Slurm jobs.
 options:
@@ -40,28 +44,31 @@ options:
     description: Keep shedding until this far under the target.
     type: float
     default: 150
-  shedding:
-    description: Whether the previous run was shedding.
-    type: bool
-    default: false
+  shed_log:
+    description: The C(shed_log) of the previous run's result (empty when nothing is shed).
+    type: list
+    elements: dict
+    default: []
 '''
 
 EXAMPLES = r'''
 - name: Plan
   ansible.builtin.set_fact:
-    power_plan: "{{ power | homelab.cluster.power_plan(hostvars, limit_w=3000, shedding=power_was_shedding) }}"
+    power_plan: "{{ power | homelab.cluster.power_plan(hostvars, limit_w=3000, shed_log=previous.shed_log) }}"
 '''
 
 RETURN = r'''
 _value:
-  description: C(state) (normal, shedding, cannot_meet), C(shedding), C(target_w), C(projected_w), C(reasons)
-    and C(actions) (action, host, priority, saves_w, reason, services).
+  description: C(state) (normal, shedding, holding, restoring, cannot_meet), C(shedding), C(target_w),
+    C(projected_w), C(reasons), C(actions) (action, host, priority, saves_w, reason, services; C(restore) actions
+    name what they C(undo)) and C(shed_log) (to pass to the next run).
   type: dict
 '''
 
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.homelab.cluster.plugins.module_utils._power import PowerError
+from ansible_collections.homelab.cluster.plugins.module_utils._power import is_awake
 from ansible_collections.homelab.cluster.plugins.module_utils._power import priority
 from ansible_collections.homelab.cluster.plugins.module_utils._power import shed_plan
 
@@ -77,17 +84,19 @@ def power_hosts(power, hostvars):
             klass = priority(name, hv.get('homelab_roles') or [], hv.get('homelab_power_priority'))
         except PowerError as exc:
             raise AnsibleFilterError('homelab.cluster.power_plan: %s' % exc) from exc
-        out.append({'name': name, 'priority': klass, 'awake': reading.get('on') is not False,
+        if hv.get('homelab_volatile') and hv.get('homelab_gaming'):
+            klass = 'essential'  # somebody is playing on it (gaming_info): never pull the plug on a game
+        out.append({'name': name, 'priority': klass, 'awake': is_awake(reading),
                     'draw_w': reading.get('watts') or 0, 'idle_w': (hv.get('homelab_power') or {}).get('idle_w', 0),
                     'jobs': bool(hv.get('homelab_power_has_jobs')),
                     'services': list(hv.get('homelab_power_shed_services') or [])})
     return out
 
 
-def power_plan(power, hostvars, limit_w, margin_w=100.0, hysteresis_w=150.0, shedding=False):
+def power_plan(power, hostvars, limit_w, margin_w=100.0, hysteresis_w=150.0, shed_log=None):
     try:
         return shed_plan(power_hosts(power, hostvars), float(limit_w), float(power['house_w']),
-                         float(margin_w), float(hysteresis_w), bool(shedding))
+                         float(margin_w), float(hysteresis_w), list(shed_log or []))
     except (PowerError, KeyError, TypeError, ValueError) as exc:
         raise AnsibleFilterError('homelab.cluster.power_plan: %s' % exc) from exc
 

@@ -127,6 +127,16 @@ def parse_ha_state(data, entity):
     return round(value * factor, 1)
 
 
+def is_awake(reading, off_below_w=1.5):
+    """Whether a host is on, from its power_info reading: a plug whose relay is off, or that measures less
+    than off_below_w (the standby draw of a machine that is off), says no; anything else yes."""
+    if reading.get('on') is False:
+        return False
+    if reading.get('source') == 'plug' and reading.get('watts') is not None:
+        return float(reading['watts']) >= off_below_w
+    return True
+
+
 # ------------------------------------------------------------------------------------ priority classes
 
 def priority(name, roles, given=None):
@@ -144,36 +154,58 @@ def priority(name, roles, given=None):
 
 # ------------------------------------------------------------------------------------- the shed ladder
 
-def shed_plan(hosts, limit_w, house_w, margin_w=100.0, hysteresis_w=150.0, shedding=False):
-    """The ordered actions that bring the house under limit_w - margin_w, with hysteresis.
+def shed_plan(hosts, limit_w, house_w, margin_w=100.0, hysteresis_w=150.0, shed_log=None):
+    """The ordered actions that bring the house under limit_w - margin_w (the target), with hysteresis.
 
     hosts: [{name, priority, awake, draw_w, idle_w, jobs (bool), services [str]}]
     house_w: the measured house draw (everything, not only the cluster)
-    shedding: whether the previous run was shedding (kept in a state file by the playbook)
+    shed_log: the actions taken by earlier runs and not yet restored (kept in a state file by the playbook)
 
-    Shedding starts when house_w > limit_w. Once shedding, it goes on until house_w < limit_w - margin_w -
-    hysteresis_w, so a draw hovering at the limit neither sheds nor restores on every run.
-    Returns {'state', 'shedding', 'target_w', 'actions': [...], 'projected_w', 'reasons': [...]}.
+    Not shedding: nothing happens until the house goes over the limit. Shedding: above the target it sheds more;
+    between target - hysteresis and the target it holds; below that it restores what was shed, last shed
+    first, only as much as keeps the house under target - hysteresis. So a draw hovering at the limit neither
+    sheds nor restores on every run.
+    Returns {'state', 'shedding', 'target_w', 'actions', 'projected_w', 'reasons', 'shed_log'}.
     """
     if limit_w is None or limit_w <= 0:
         raise PowerError('limit_w: the house limit must be a positive number of watts, got %r' % (limit_w,))
+    log = [dict(a) for a in shed_log or []]
     target = limit_w - margin_w
+    floor = target - hysteresis_w
     reasons = []
-    if house_w > limit_w:
-        reasons.append('house draws %s W, over the limit of %s W' % (_w(house_w), _w(limit_w)))
-        shedding = True
-    elif shedding and house_w >= target - hysteresis_w:
-        reasons.append('house draws %s W; still shedding until below %s W (limit %s - margin %s - hysteresis %s)'
-                       % (_w(house_w), _w(target - hysteresis_w), _w(limit_w), _w(margin_w), _w(hysteresis_w)))
+    result = {'target_w': target, 'actions': [], 'projected_w': house_w, 'reasons': reasons, 'shed_log': log}
+    if house_w > limit_w or (log and house_w > target):
+        reasons.append('house draws %s W, over the %s of %s W' % (_w(house_w), 'limit' if house_w > limit_w
+                                                                  else 'target (limit - margin)',
+                                                                  _w(limit_w if house_w > limit_w else target)))
+    elif log and house_w >= floor:
+        reasons.append('house draws %s W: holding what was shed (%d actions) until below %s W (limit %s - margin '
+                       '%s - hysteresis %s)' % (_w(house_w), len(log), _w(floor), _w(limit_w), _w(margin_w),
+                                                _w(hysteresis_w)))
+        return dict(result, state='holding', shedding=True)
+    elif log:
+        projected = house_w
+        actions = []
+        for entry in reversed(log):
+            if projected + entry['saves_w'] > floor:
+                break
+            projected += entry['saves_w']
+            actions.append({'action': 'restore', 'undo': entry['action'], 'host': entry['host'],
+                            'priority': entry['priority'], 'services': entry.get('services', []),
+                            'saves_w': -entry['saves_w'], 'projected_w': round(projected, 1),
+                            'reason': 'undo "%s": the house draws %s W, %s W with it back, under %s W'
+                                      % (entry['reason'], _w(house_w), _w(projected), _w(floor))})
+        remaining = log[:len(log) - len(actions)]
+        reasons.append('house draws %s W, below %s W: restoring %d of %d shed actions'
+                       % (_w(house_w), _w(floor), len(actions), len(log)))
+        return dict(result, state='restoring' if actions else 'holding', shedding=bool(remaining), actions=actions,
+                    projected_w=round(projected, 1), shed_log=remaining)
     else:
-        if shedding:
-            reasons.append('house draws %s W, below %s W: shedding ends' % (_w(house_w), _w(target - hysteresis_w)))
-        else:
-            reasons.append('house draws %s W, under the limit of %s W' % (_w(house_w), _w(limit_w)))
-        return {'state': 'normal', 'shedding': False, 'target_w': target, 'actions': [], 'projected_w': house_w,
-                'reasons': reasons}
+        reasons.append('house draws %s W, under the limit of %s W' % (_w(house_w), _w(limit_w)))
+        return dict(result, state='normal', shedding=False)
     actions = []
     projected = house_w
+    done = {(a['action'], a['host']) for a in log}
     for klass in SHED_ORDER:
         for host in sorted((h for h in hosts if h['priority'] == klass and h.get('awake', True)),
                            key=lambda h: (-(h.get('draw_w') or 0), h['name'])):
@@ -182,6 +214,8 @@ def shed_plan(hosts, limit_w, house_w, margin_w=100.0, hysteresis_w=150.0, shedd
             for action in _host_actions(host):
                 if projected <= target:
                     break
+                if (action['action'], action['host']) in done:
+                    continue
                 projected -= action['saves_w']
                 action['projected_w'] = round(projected, 1)
                 actions.append(action)
@@ -191,8 +225,8 @@ def shed_plan(hosts, limit_w, house_w, margin_w=100.0, hysteresis_w=150.0, shedd
         reasons.append('even with every speculative and standard host shed the house would draw %s W over the '
                        'target of %s W; essential hosts (%s W) are never shed' % (_w(projected), _w(target),
                                                                                   _w(essential)))
-    return {'state': state, 'shedding': True, 'target_w': target, 'actions': actions,
-            'projected_w': round(projected, 1), 'reasons': reasons}
+    return dict(result, state=state, shedding=True, actions=actions, projected_w=round(projected, 1),
+                shed_log=log + actions)
 
 
 def _host_actions(host):

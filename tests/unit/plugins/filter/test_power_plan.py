@@ -47,3 +47,13 @@ def test_a_host_that_is_off_is_not_shed_again():
 def test_errors_name_the_host_and_field(power, hostvars, message):
     with pytest.raises(AnsibleFilterError, match=message):
         power_plan(power, hostvars, limit_w=3000)
+
+
+def test_a_volatile_host_in_use_for_gaming_is_not_shed():
+    hostvars = dict(HOSTVARS, rig={'homelab_roles': ['volatile'], 'homelab_power': {'idle_w': 80},
+                                   'homelab_power_priority': 'speculative', 'homelab_volatile': True,
+                                   'homelab_gaming': True})
+    power = dict(POWER, hosts=dict(POWER['hosts'], rig={'watts': 500, 'source': 'plug', 'on': True}))
+    assert 'rig' not in [a['host'] for a in power_plan(power, hostvars, limit_w=3000)['actions']]
+    hostvars['rig'] = dict(hostvars['rig'], homelab_gaming=False)
+    assert power_plan(power, hostvars, limit_w=3000)['actions'][0]['host'] == 'rig'

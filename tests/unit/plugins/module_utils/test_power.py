@@ -133,21 +133,38 @@ def test_cannot_meet_says_why():
 
 
 def test_hysteresis_does_not_flap():
-    # shedding began; the draw is now just under the limit: keep shedding (no restore yet)
-    plan = p.shed_plan(HOSTS, 3000, 2950, shedding=True)
-    assert plan['shedding'] and 'still shedding until below 2750 W' in plan['reasons'][0]
+    first = p.shed_plan(HOSTS, 3000, 3150)
+    log = first['shed_log']
+    assert [a['host'] for a in log] == ['desk', 'desk']
+    # under the limit but above the target: shed more (the target has a margin)
+    assert p.shed_plan(HOSTS, 3000, 2950, shed_log=log)['actions'][0]['host'] == 'pi5'
+    # between target - hysteresis and the target: hold, nothing shed, nothing restored
+    held = p.shed_plan(HOSTS, 3000, 2800, shed_log=log)
+    assert (held['state'], held['actions'], held['shed_log']) == ('holding', [], log)
+    assert 'holding what was shed (2 actions) until below 2750 W' in held['reasons'][0]
     # not shedding, hovering just under the limit: nothing happens
-    assert not p.shed_plan(HOSTS, 3000, 2990, shedding=False)['shedding']
-    # well under: shedding ends
-    ended = p.shed_plan(HOSTS, 3000, 2700, shedding=True)
-    assert ended['state'] == 'normal' and 'shedding ends' in ended['reasons'][0]
+    assert p.shed_plan(HOSTS, 3000, 2990)['state'] == 'normal'
     # a hovering sequence never alternates shed / restore on every run
-    shedding, flips = False, 0
-    for draw in (3010, 2990, 3005, 2980, 2995, 3001, 2970):
-        new = p.shed_plan(HOSTS, 3000, draw, shedding=shedding)['shedding']
-        flips += new != shedding
-        shedding = new
-    assert flips == 1
+    log, flips, shedding = [], 0, False
+    for draw in (3010, 2890, 2800, 2760, 2990, 2880, 2751):
+        plan = p.shed_plan(HOSTS, 3000, draw, shed_log=log)
+        flips += plan['shedding'] != shedding
+        shedding, log = plan['shedding'], plan['shed_log']
+    assert flips == 1 and shedding
+
+
+def test_restore_last_shed_first_and_only_what_fits():
+    log = p.shed_plan(HOSTS, 3000, 3700)['shed_log']
+    assert [a['host'] for a in log][:3] == ['desk', 'desk', 'pi5']
+    plan = p.shed_plan(HOSTS, 3000, 2000, shed_log=log)
+    assert plan['state'] == 'restoring'
+    undone = [(a['undo'], a['host']) for a in plan['actions']]
+    assert undone[0] == (log[-1]['action'], log[-1]['host'])
+    assert plan['projected_w'] <= 2750
+    assert len(plan['shed_log']) == len(log) - len(plan['actions'])
+    everything = p.shed_plan(HOSTS, 3000, 100, shed_log=log)
+    assert everything['shed_log'] == [] and not everything['shedding']
+    assert [a['undo'] for a in everything['actions']] == [a['action'] for a in reversed(log)]
 
 
 def test_a_bad_limit():
@@ -186,3 +203,14 @@ def test_ordered_shutdown_at_25_percent():
 def test_low_battery_flag_triggers_at_any_charge():
     assert p.shutdown_plan(UPS_HOSTS, {'on_battery': True, 'low_battery': True, 'charge_pct': 60})['reason'] == \
         'UPS reports low battery (LB)'
+
+
+@pytest.mark.parametrize('reading, awake', [
+    ({'watts': 400, 'source': 'plug', 'on': True}, True),
+    ({'watts': 0.5, 'source': 'plug', 'on': None}, False),   # relay on, machine off: standby draw only
+    ({'watts': 3, 'source': 'plug', 'on': None}, True),      # a Raspberry Pi idling
+    ({'watts': 300, 'source': 'plug', 'on': False}, False),
+    ({'watts': 28, 'source': 'estimate'}, True),
+])
+def test_is_awake(reading, awake):
+    assert p.is_awake(reading) is awake

@@ -1,0 +1,96 @@
+# Copyright: (c) 2026, homelab.cluster contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+name: ups_shutdown_plan
+short_description: The ordered shutdown of the homelab when its UPS runs low
+version_added: 0.1.0
+author:
+  - Homelab Cluster Team (@homelab-cluster)
+description:
+  - Takes one UPS state from M(homelab.cluster.power_info) and returns nothing (null) while the UPS is fine.
+    When the UPS is on battery below O(threshold_pct), or reports low battery, it returns the stages of an
+    ordered shutdown.
+  - The stages are V(speculative) (stop its services, then power it off), V(services) (every other host's
+    C(homelab_power_shutdown_services) stopped cleanly, databases first in the list), V(heavy) (standard hosts
+    off), V(storage) (the NAS off) and V(last) (the hosts in O(keep_roles), the logic node and the firewall).
+    The caller runs the V(last) stage or leaves those hosts up.
+  - Only the hosts fed by that UPS (their C(homelab_power.ups)) and awake now are in the plan.
+options:
+  _input:
+    description: The registered result of M(homelab.cluster.power_info).
+    type: dict
+    required: true
+  hostvars:
+    description: C(hostvars).
+    type: dict
+    required: true
+  ups:
+    description: Which UPS, as C(name@host) in the result's C(ups); default the only one.
+    type: str
+  threshold_pct:
+    description: Battery charge below which the shutdown starts while on battery.
+    type: float
+    default: 30
+  keep_roles:
+    description: Roles whose hosts go down last (stage V(last)).
+    type: list
+    elements: str
+    default: [firewall, logic]
+'''
+
+EXAMPLES = r'''
+- name: Plan the shutdown
+  ansible.builtin.set_fact:
+    ups_plan: "{{ power | homelab.cluster.ups_shutdown_plan(hostvars, threshold_pct=30) }}"
+'''
+
+RETURN = r'''
+_value:
+  description:
+    - Null while the UPS is fine; else C(reason), C(ups) and C(stages) (stage, steps of action, host, services).
+  type: dict
+'''
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.homelab.cluster.plugins.module_utils._power import PowerError
+from ansible_collections.homelab.cluster.plugins.module_utils._power import is_awake
+from ansible_collections.homelab.cluster.plugins.module_utils._power import priority
+from ansible_collections.homelab.cluster.plugins.module_utils._power import shutdown_plan
+
+
+def ups_shutdown_plan(power, hostvars, ups=None, threshold_pct=30.0, keep_roles=('firewall', 'logic')):
+    states = power.get('ups') or {}
+    if ups is None:
+        if len(states) != 1:
+            raise AnsibleFilterError('homelab.cluster.ups_shutdown_plan: name the UPS (ups=name@host); power_info '
+                                     'read %s' % (', '.join(sorted(states)) or 'none'))
+        ups = next(iter(states))
+    if ups not in states:
+        raise AnsibleFilterError('homelab.cluster.ups_shutdown_plan: UPS %s was not read (read: %s; unavailable: %s)'
+                                 % (ups, ', '.join(sorted(states)) or 'none',
+                                    '; '.join(power.get('unavailable') or []) or 'none'))
+    hosts = []
+    for name, reading in sorted((power.get('hosts') or {}).items()):
+        if reading.get('ups') != ups or name not in hostvars:
+            continue
+        hv = hostvars[name]
+        try:
+            klass = priority(name, hv.get('homelab_roles') or [], hv.get('homelab_power_priority'))
+        except PowerError as exc:
+            raise AnsibleFilterError('homelab.cluster.ups_shutdown_plan: %s' % exc) from exc
+        hosts.append({'name': name, 'priority': klass, 'roles': list(hv.get('homelab_roles') or []),
+                      'services': list(hv.get('homelab_power_shutdown_services') or []),
+                      'awake': is_awake(reading)})
+    plan = shutdown_plan(hosts, states[ups], float(threshold_pct), tuple(keep_roles))
+    if plan is not None:
+        plan['ups'] = ups
+    return plan
+
+
+class FilterModule:
+    def filters(self):
+        return {'ups_shutdown_plan': ups_shutdown_plan}
