@@ -39,7 +39,14 @@ $(COLLECTION_LINK):
 	@mkdir -p $(dir $@)
 	@ln -sfn ../../../.. $@
 
+# An installed build of this collection in ~/.ansible/collections (molecule's prerun used to put one there) is
+# found before the checkout and hides every module added since: take it away, the checkout is the collection.
+STALE_INSTALL := $(HOME)/.ansible/collections/ansible_collections/homelab/cluster
+
 venv: $(STAMP) $(COLLECTION_LINK)
+	@if [ -f "$(STALE_INSTALL)/MANIFEST.json" ] && [ ! -L "$(STALE_INSTALL)" ]; then \
+		echo "removing $(STALE_INSTALL): an installed copy of this collection that shadows the checkout"; \
+		rm -rf "$(STALE_INSTALL)"; fi
 
 test: venv units golden sanity lint report molecule
 	@echo "make test: all passed"
