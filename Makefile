@@ -15,7 +15,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 export CONTAINERS_CONF := $(CURDIR)/lab/containers.conf
 LAB_INVENTORY := inventory/lab
 
-.PHONY: help venv test units golden sanity lint molecule report bench bench-wake clean lab lab-up lab-down lab-prereqs lab-images
+.PHONY: help venv test units golden sanity lint molecule report bench bench-wake bench-slurm clean lab lab-up lab-down lab-prereqs lab-images
 
 help:
 	@echo "make lab      - the simulated homelab: install podman & co, build images, start it, run playbooks/site.yml"
@@ -27,6 +27,7 @@ help:
 	@echo "make lint    - ruff and ansible-lint (production profile)"
 	@echo "make bench   - benchmarks under bench/ (not part of make test)"
 	@echo "make bench-wake - wake latency in the running lab (after make lab)"
+	@echo "make bench-slurm - sbatch to job start on a sleeping Slurm node (molecule/slurm's cluster)"
 
 $(STAMP): requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null || { echo "make: $(PYTHON) is missing; install python3 and python3-venv" >&2; exit 1; }
@@ -93,6 +94,9 @@ bench: venv
 
 bench-wake: venv
 	$(BIN)/python bench/wake_latency.py
+
+bench-slurm: venv lab-images
+	bench/slurm_cluster.sh $(BIN)/python bench/slurm_wake.py
 
 clean:
 	rm -rf .build .pytest_cache .ruff_cache tests/output

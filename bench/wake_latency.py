@@ -15,22 +15,15 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
+
+from benchlib import run
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..'))
 INVENTORY = os.path.join(ROOT, 'inventory', 'lab')
 TARGET_S = 1.0
 LISTENING = 'Server listening on 0.0.0.0 port 22'
-
-
-def run(*cmd, check=True):
-    proc = subprocess.run(list(cmd), capture_output=True, text=True, check=False)
-    if check and proc.returncode:
-        sys.exit('bench: %s failed (rc %d): %s'
-                 % (' '.join(cmd), proc.returncode, (proc.stderr or proc.stdout)[-2000:]))
-    return proc
 
 
 def running(host):

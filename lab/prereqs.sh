@@ -4,10 +4,11 @@
 set -euo pipefail
 
 # chromium: headless, to render the power report the way a browser shows it (make test)
-need_cmds=(podman runc debootstrap ssh ssh-keygen python3 chromium)
+# gcc: builds the lab's uptime shim for slurmd in the compute containers (lab/slurm/fakeuptime.c)
+need_cmds=(podman runc debootstrap ssh ssh-keygen python3 chromium gcc)
 declare -A pkg_of=([podman]=podman [runc]=runc [debootstrap]=debootstrap [ssh]=openssh-client
-                   [ssh-keygen]=openssh-client [python3]=python3 [chromium]=chromium)
-extra_pkgs=(netavark aardvark-dns iptables uidmap python3-venv)
+                   [ssh-keygen]=openssh-client [python3]=python3 [chromium]=chromium [gcc]=gcc)
+extra_pkgs=(netavark aardvark-dns iptables uidmap python3-venv libc6-dev)
 
 missing=()
 for cmd in "${need_cmds[@]}"; do

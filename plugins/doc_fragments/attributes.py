@@ -17,3 +17,14 @@ attributes:
   platform:
     platforms: posix
 '''
+
+    # check mode and diff fully supported, POSIX targets
+    CHECK_DIFF = r'''
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+  platform:
+    platforms: posix
+'''

@@ -79,13 +79,7 @@ options:
     default: false
 extends_documentation_fragment:
   - action_common_attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  platform:
-    platforms: posix
+  - homelab.cluster.attributes.check_diff
 seealso:
   - module: homelab.cluster.gpu_info
   - name: NVIDIA Container Toolkit, configuration

@@ -39,15 +39,9 @@ options:
     description: Title of the page.
     type: str
     default: homelab power report
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  platform:
-    platforms: posix
 extends_documentation_fragment:
   - action_common_attributes
+  - homelab.cluster.attributes.check_diff
 '''
 
 EXAMPLES = r'''

@@ -17,8 +17,12 @@ for scenario in $scenarios; do
     podman network rm -f "${net[0]}" >/dev/null 2>&1 || true
     podman network create --label homelab.molecule=1 --subnet "${net[1]}" "${net[0]}" >/dev/null
   fi
-  if ! molecule test -s "$scenario"; then
+  # the whole output is kept: a scenario with a check-log script (molecule/vault) checks it for leaked secrets
+  mkdir -p .build
+  if ! molecule test -s "$scenario" 2>&1 | tee ".build/molecule-$scenario.log"; then
     failed+=("$scenario")
+  elif [ -x "molecule/$scenario/check-log" ] && ! "molecule/$scenario/check-log" ".build/molecule-$scenario.log"; then
+    failed+=("$scenario (check-log)")
   fi
   if ((${#net[@]})); then
     podman network rm -f "${net[0]}" >/dev/null 2>&1 || true
