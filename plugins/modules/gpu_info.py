@@ -169,16 +169,16 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.homelab.cluster.plugins.module_utils._gpu import NVIDIA_APP_FIELDS
-from ansible_collections.homelab.cluster.plugins.module_utils._gpu import NVIDIA_FIELDS
 from ansible_collections.homelab.cluster.plugins.module_utils._gpu import VENDORS
-from ansible_collections.homelab.cluster.plugins.module_utils._gpu import GpuError
 from ansible_collections.homelab.cluster.plugins.module_utils._gpu import gpus_from_snapshot
 from ansible_collections.homelab.cluster.plugins.module_utils._gpu import gres
 from ansible_collections.homelab.cluster.plugins.module_utils._gpu import is_gpu
-from ansible_collections.homelab.cluster.plugins.module_utils._gpu import pci_from_sysfs
-from ansible_collections.homelab.cluster.plugins.module_utils._gpu import pci_ids_names
 from ansible_collections.homelab.cluster.plugins.module_utils._gpu import summary
+from ansible_collections.homelab.cluster.plugins.module_utils._gpu_tools import NVIDIA_APP_FIELDS
+from ansible_collections.homelab.cluster.plugins.module_utils._gpu_tools import NVIDIA_FIELDS
+from ansible_collections.homelab.cluster.plugins.module_utils._gpu_tools import GpuError
+from ansible_collections.homelab.cluster.plugins.module_utils._gpu_tools import pci_from_sysfs
+from ansible_collections.homelab.cluster.plugins.module_utils._gpu_tools import pci_ids_names
 
 PCI_ROOT = '/sys/bus/pci/devices'
 PCI_IDS = ('/usr/share/misc/pci.ids', '/usr/share/hwdata/pci.ids', '/usr/share/pci.ids')

@@ -5,6 +5,7 @@ import os
 import pytest
 
 from ansible_collections.homelab.cluster.plugins.module_utils import _gpu
+from ansible_collections.homelab.cluster.plugins.module_utils import _gpu_tools
 
 FIXTURES = os.path.join(os.path.dirname(__file__), 'fixtures', 'gpu')
 
@@ -45,7 +46,7 @@ def by_bus(result):
 # ---------------------------------------------------------------------------------------------- lspci
 
 def test_lspci_records_with_options_and_empty_subsystems():
-    devices = _gpu.parse_lspci(fixture('pi5.lspci'))
+    devices = _gpu_tools.parse_lspci(fixture('pi5.lspci'))
     assert [d['bus_id'] for d in devices] == ['0001:00:00.0', '0001:01:00.0', '0002:00:00.0', '0002:01:00.0']
     hailo = devices[1]
     assert (hailo['class_id'], hailo['vendor_id'], hailo['device_id'], hailo['revision']) == (
@@ -56,13 +57,13 @@ def test_lspci_records_with_options_and_empty_subsystems():
 def test_lspci_without_domain_gets_one():
     line = ('01:00.0 "VGA compatible controller [0300]" "NVIDIA Corporation [10de]" '
             '"AD103 [GeForce RTX 4080 SUPER] [2702]"')
-    assert _gpu.parse_lspci(line)[0]['bus_id'] == '0000:01:00.0'
+    assert _gpu_tools.parse_lspci(line)[0]['bus_id'] == '0000:01:00.0'
 
 
 @pytest.mark.parametrize('line', ['0000:01:00.0 "VGA [0300]" "NVIDIA [10de]"', '0000:01:00.0 "unterminated'])
 def test_lspci_garbage_names_the_line(line):
-    with pytest.raises(_gpu.GpuError, match='lspci line 1'):
-        _gpu.parse_lspci(line)
+    with pytest.raises(_gpu_tools.GpuError, match='lspci line 1'):
+        _gpu_tools.parse_lspci(line)
 
 
 def test_marketing_names_and_keys():
@@ -160,11 +161,11 @@ def test_nvidia_module_loaded_but_the_tool_missing():
 
 
 def test_nvidia_smi_says_no_library():
-    state, message = _gpu.nvidia_smi_state(
+    state, message = _gpu_tools.nvidia_smi_state(
         12, "NVIDIA-SMI couldn't find libnvidia-ml.so library in your system. Please make sure that the NVIDIA "
             "Display Driver is properly installed and present in your system.", '')
     assert state == 'none' and 'libnvidia-ml.so' in message
-    assert _gpu.nvidia_smi_state(2, '', '')[1] == 'nvidia-smi exited 2: no output'
+    assert _gpu_tools.nvidia_smi_state(2, '', '')[1] == 'nvidia-smi exited 2: no output'
 
 
 def test_passthrough_gpu_is_not_the_hosts():
@@ -177,24 +178,24 @@ def test_passthrough_gpu_is_not_the_hosts():
 
 
 def test_old_driver_without_compute_cap():
-    fields = tuple(f for f in _gpu.NVIDIA_FIELDS if f != 'compute_cap')
+    fields = tuple(f for f in _gpu_tools.NVIDIA_FIELDS if f != 'compute_cap')
     text = ('0, 00000000:0A:00.0, NVIDIA GeForce GTX 1070, GPU-1, 8192, [N/A], [Not Supported], 151.00, 0, '
             '470.256.02, Disabled, 3, 16\n')
-    row = _gpu.parse_nvidia_smi(text, fields)[0]
+    row = _gpu_tools.parse_nvidia_smi(text, fields)[0]
     assert row['bus_id'] == '0000:0a:00.0' and row['compute_capability'] is None
     assert row['memory_used_gb'] is None and row['power_draw_w'] is None and row['persistence_mode'] is False
 
 
 def test_nvidia_smi_wrong_columns():
-    with pytest.raises(_gpu.GpuError, match='expected 14 columns'):
-        _gpu.parse_nvidia_smi('0, 00000000:01:00.0, NVIDIA GeForce RTX 4080\n')
+    with pytest.raises(_gpu_tools.GpuError, match='expected 14 columns'):
+        _gpu_tools.parse_nvidia_smi('0, 00000000:01:00.0, NVIDIA GeForce RTX 4080\n')
 
 
 def test_nvidia_apps_none_running():
-    assert _gpu.parse_nvidia_apps('') == []
-    assert _gpu.parse_nvidia_apps('No running processes found\n') == []
-    with pytest.raises(_gpu.GpuError):
-        _gpu.parse_nvidia_apps('a, b\n')
+    assert _gpu_tools.parse_nvidia_apps('') == []
+    assert _gpu_tools.parse_nvidia_apps('No running processes found\n') == []
+    with pytest.raises(_gpu_tools.GpuError):
+        _gpu_tools.parse_nvidia_apps('a, b\n')
 
 
 def test_rocm_smi_failure_and_garbage():
@@ -202,8 +203,8 @@ def test_rocm_smi_failure_and_garbage():
     result = forge(rocm_smi={'rc': 2, 'stdout': '', 'stderr': said})
     assert result['messages'] == ['rocm-smi exited 2: ERROR:root:Driver not initialized (amdgpu not found in modules)']
     assert by_bus(result)['0000:03:00.0']['vram_source'] == 'sysfs'
-    with pytest.raises(_gpu.GpuError, match='rocm-smi: expected JSON'):
-        _gpu.parse_rocm_smi('WARNING: something\n')
+    with pytest.raises(_gpu_tools.GpuError, match='rocm-smi: expected JSON'):
+        _gpu_tools.parse_rocm_smi('WARNING: something\n')
 
 
 def test_two_identical_nvidia_cards_number_themselves():
@@ -253,7 +254,7 @@ def test_a_vm_or_container_has_no_gpu():
 def test_sysfs_only_with_the_pci_id_database():
     pci = {'0000:00:02.0': {'class': '0x018000', 'vendor': '0x1af4', 'device': '0x1042'},
            '0000:01:00.0': {'class': '0x030000\n', 'vendor': '0x10de\n', 'device': '0x2705\n', 'revision': '0xa1\n'}}
-    names = _gpu.pci_ids_names(fixture('pci.ids'), ['10de:2705', '1af4:1042'])
+    names = _gpu_tools.pci_ids_names(fixture('pci.ids'), ['10de:2705', '1af4:1042'])
     assert names == {'10de:2705': ('NVIDIA Corporation', 'AD103 [GeForce RTX 4070 Ti SUPER]')}
     gpus = _gpu.gpus_from_snapshot({'pci': pci, 'pci_names': names})['gpus']
     assert [(g['model'], g['vram_gb'], g['revision']) for g in gpus] == [('GeForce RTX 4070 Ti SUPER', 16.0, 'a1')]
@@ -275,18 +276,18 @@ def test_jetson_from_the_device_tree():
 
 
 def test_pcie_link_and_sysfs_vram_edge_cases():
-    assert _gpu.pcie_link({}) is None
-    assert _gpu.pcie_link({'current_link_speed': 'Unknown', 'current_link_width': '0'}) is None
-    assert _gpu.pcie_link({'current_link_speed': '32.0 GT/s PCIe', 'current_link_width': '8'})['gen'] == 5
-    assert _gpu.sysfs_vram_bytes({'mem_info_vram_total': '0', 'lmem_total_bytes': '4294967296'}) == 4294967296
-    assert _gpu.sysfs_vram_bytes({}) is None
+    assert _gpu_tools.pcie_link({}) is None
+    assert _gpu_tools.pcie_link({'current_link_speed': 'Unknown', 'current_link_width': '0'}) is None
+    assert _gpu_tools.pcie_link({'current_link_speed': '32.0 GT/s PCIe', 'current_link_width': '8'})['gen'] == 5
+    assert _gpu_tools.sysfs_vram_bytes({'mem_info_vram_total': '0', 'lmem_total_bytes': '4294967296'}) == 4294967296
+    assert _gpu_tools.sysfs_vram_bytes({}) is None
 
 
 def test_normalize_bus_ids():
-    assert _gpu.normalize_bus_id('00000000:0A:00.0') == '0000:0a:00.0'
-    assert _gpu.normalize_bus_id('0000:C4:00.0') == '0000:c4:00.0'
-    assert _gpu.normalize_bus_id('') is None
-    assert _gpu.normalize_bus_id('weird') == 'weird'
+    assert _gpu_tools.normalize_bus_id('00000000:0A:00.0') == '0000:0a:00.0'
+    assert _gpu_tools.normalize_bus_id('0000:C4:00.0') == '0000:c4:00.0'
+    assert _gpu_tools.normalize_bus_id('') is None
+    assert _gpu_tools.normalize_bus_id('weird') == 'weird'
 
 
 def test_rocm_support_table():
