@@ -86,8 +86,9 @@ def test_explicit_broadcast_and_interface():
 
 
 def test_limited_broadcast_only_when_given():
-    for target in ('10.0.10.20', '10.0.30.99'):
-        assert _wol.choose_destination(target, IFACES)[0] != '255.255.255.255'
+    # a target on one of the sender's networks gets that network's directed broadcast, from that interface
+    assert _wol.choose_destination('10.0.10.20', IFACES)[:2] == ('10.0.10.255', '10.0.10.5')
+    assert _wol.choose_destination('10.0.30.99', IFACES)[:2] == ('10.0.30.255', '10.0.30.5')
     assert _wol.choose_destination(None, IFACES, broadcast='255.255.255.255')[0] == '255.255.255.255'
 
 
