@@ -2,10 +2,11 @@
 
     python lab/lab.py up        # images (cached), networks, containers, inventory/lab/ (no playbook)
     python lab/lab.py summary   # the table: host, tier, roles, lab IP, power state, what was provisioned
-    python lab/lab.py check     # the ultralow servant's HTTP file and ping status, read from another lab host
+    python lab/lab.py check     # the ultralow servant's HTTP file and ping status, read from another lab host;
+                                # Slurm: sinfo, a node powered down by Slurm, an srun that wakes it
     python lab/lab.py down      # containers, networks and generated files (not the cached images)
     python lab/lab.py images    # build the lab images if their recipe changed
-    python lab/lab.py slurm-shim NAME...  # the uptime shim for slurmd into these containers (molecule/slurm)
+    python lab/lab.py slurm-shim NAME...  # the uptime shim for slurmd into these containers (up, molecule/slurm)
 
 The Makefile runs these around `ansible-playbook -i inventory/lab playbooks/site.yml` (`make lab`). Everything
 runs in rootful podman with the project's own containers.conf (CONTAINERS_CONF); the only networks touched are
