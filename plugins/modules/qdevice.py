@@ -206,6 +206,14 @@ class Qdevice:
             handle.write(data)
         return path
 
+    def step_with_file(self, what, content, *cmd):
+        """step() with a certificate input written to a private file whose path ends the command."""
+        path = self.with_file(content)
+        try:
+            self.step(what, *cmd, path)
+        finally:
+            os.unlink(path)
+
     # -------------------------------------------------------------------------------- certificates
 
     def has_node_cert(self):
@@ -221,27 +229,15 @@ class Qdevice:
             if not self.p['ca_cert']:
                 self.result['certificate'] = 'missing_ca'
                 return False
-            path = self.with_file(self.p['ca_cert'])
-            try:
-                self.step('initialised the NSS database with the qnetd CA', tool, '-i', '-c', path)
-            finally:
-                os.unlink(path)
+            self.step_with_file('initialised the NSS database with the qnetd CA', self.p['ca_cert'], tool, '-i', '-c')
         if self.module.check_mode and self.changed:
             self.result['certificate'] = 'would be requested'
             return False
         if not self.has_node_cert():
             if self.p['p12']:
-                path = self.with_file(self.p['p12'])
-                try:
-                    self.step('imported the cluster certificate bundle', tool, '-m', '-c', path)
-                finally:
-                    os.unlink(path)
+                self.step_with_file('imported the cluster certificate bundle', self.p['p12'], tool, '-m', '-c')
             elif self.p['signed_cert']:
-                path = self.with_file(self.p['signed_cert'])
-                try:
-                    self.step('imported the signed cluster certificate', tool, '-M', '-c', path)
-                finally:
-                    os.unlink(path)
+                self.step_with_file('imported the signed cluster certificate', self.p['signed_cert'], tool, '-M', '-c')
             else:
                 if not os.path.exists(CRQ):
                     self.step('created a certificate request for cluster %s' % cluster, tool, '-r', '-n', cluster)

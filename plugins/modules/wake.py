@@ -321,6 +321,10 @@ def main():
         result.update(extra, elapsed_s=round(time.time() - started, 3))
         module.fail_json(msg=msg, **result)
 
+    def done(msg, **extra):
+        result.update(extra, elapsed_s=round(time.time() - started, 3), msg=msg)
+        module.exit_json(**result)
+
     name = p['name'] or p['target'] or p['address'] or p['mac'] or p['url']
     for key, low in (('count', 1), ('port', 1), ('ready_port', 1), ('boot_s', 0), ('max_wakes', 0),
                      ('window_s', 1), ('min_off_s', 0)):
@@ -348,9 +352,8 @@ def main():
         if p['state'] == 'probe':
             if not module.check_mode:
                 state.write(record_state(history, seen_at, ready))
-            result.update(ready=ready, ready_at=seen_at, elapsed_s=round(time.time() - started, 3),
-                          msg='%s is %s (%s: %s)' % (name, 'up' if ready else 'down', probe.describe(), detail))
-            module.exit_json(**result)
+            done('%s is %s (%s: %s)' % (name, 'up' if ready else 'down', probe.describe(), detail),
+                 ready=ready, ready_at=seen_at)
 
         if p['state'] == 'down':
             if ready and not module.check_mode:
@@ -361,18 +364,15 @@ def main():
             if not module.check_mode:
                 state.write(record_state(record_state(history, started, True) if ready else history,
                                          seen_at, False))
-            result.update(ready=ready and module.check_mode, ready_at=seen_at,
-                          elapsed_s=round(time.time() - started, 3),
-                          msg='%s is down (%s: %s)' % (name, probe.describe(), detail))
-            module.exit_json(**result)
+            done('%s is down (%s: %s)' % (name, probe.describe(), detail), ready=ready and module.check_mode,
+                 ready_at=seen_at)
 
         # state == ready
         if ready:
             if not module.check_mode:
                 state.write(record_state(history, seen_at, True))
-            result.update(ready=True, ready_at=seen_at, elapsed_s=round(time.time() - started, 3),
-                          msg='%s is already ready (%s: %s); nothing sent' % (name, probe.describe(), detail))
-            module.exit_json(**result)
+            done('%s is already ready (%s: %s); nothing sent' % (name, probe.describe(), detail),
+                 ready=True, ready_at=seen_at)
 
         if p['send']:
             refusal = storm_check(history, started, p['max_wakes'] or None, p['window_s'], p['min_off_s'], name)
@@ -385,11 +385,9 @@ def main():
             if refusal and not p['force']:
                 fail(refusal)
             if module.check_mode:
-                result.update(changed=True, elapsed_s=round(time.time() - started, 3),
-                              msg='%s is down (%s: %s); would send %d magic packets to %s:%d (%s)%s'
-                              % (name, probe.describe(), detail, p['count'], destination, p['port'], why,
-                                 ' despite the storm guard (force)' if refusal else ''))
-                module.exit_json(**result)
+                done('%s is down (%s: %s); would send %d magic packets to %s:%d (%s)%s'
+                     % (name, probe.describe(), detail, p['count'], destination, p['port'], why,
+                        ' despite the storm guard (force)' if refusal else ''), changed=True)
             history = record_wake(history, started)
             state.write(history)  # recorded before waiting: a wake counts even if the host never answers
             result['wakes_in_window'] = len(history['wakes'])
@@ -400,16 +398,11 @@ def main():
                      % (name, destination, p['port'], why, to_native(exc)))
             result['changed'] = True
         elif module.check_mode:
-            result.update(elapsed_s=round(time.time() - started, 3),
-                          msg='%s is down (%s: %s); would wait up to %.0f s'
-                          % (name, probe.describe(), detail, timeout))
-            module.exit_json(**result)
+            done('%s is down (%s: %s); would wait up to %.0f s' % (name, probe.describe(), detail, timeout))
 
         if not p['wait']:
-            result.update(elapsed_s=round(time.time() - started, 3),
-                          msg='%s: %d magic packets sent to %s; not waiting'
-                          % (name, result['packets_sent'], result.get('destination')))
-            module.exit_json(**result)
+            done('%s: %d magic packets sent to %s; not waiting'
+                 % (name, result['packets_sent'], result.get('destination')))
 
         resend_s = p['resend_s'] if p['resend_s'] else max(1.0, float(p['boot_s']))
         while True:
@@ -419,7 +412,6 @@ def main():
                 break
             if p['send']:
                 result['packets_sent'] += send_burst(packet, destination, source, p['port'], p['count'])
-        result['elapsed_s'] = round(time.time() - started, 3)
         if not seen:
             state.write(history)
             fail('%s did not become ready within %.0f s (%s, last: %s) after %d magic packets%s; check that '
@@ -427,11 +419,9 @@ def main():
                  % (name, timeout, probe.describe(), detail, result['packets_sent'],
                     ' to ' + result['destination'] if result.get('destination') else ''))
         state.write(record_state(history, seen_at, True))
-        result.update(ready=True, ready_at=seen_at,
-                      msg='%s %s: ready (%s) after %.1f s, %d packets' % (
-                          name, 'woke' if p['send'] else 'came up', probe.describe(), seen_at - started,
-                          result['packets_sent']))
-        module.exit_json(**result)
+        how = 'woke' if p['send'] else 'came up'
+        done('%s %s: ready (%s) after %.1f s, %d packets'
+             % (name, how, probe.describe(), seen_at - started, result['packets_sent']), ready=True, ready_at=seen_at)
 
 
 def _resolve(address):

@@ -85,11 +85,13 @@ def test_explicit_broadcast_and_interface():
     assert _wol.choose_destination(None, IFACES, interface='wg0')[0] == '172.16.255.255'
 
 
-def test_limited_broadcast_only_when_given():
+def test_directed_broadcast_chosen_and_a_given_broadcast_kept():
     # a target on one of the sender's networks gets that network's directed broadcast, from that interface
     assert _wol.choose_destination('10.0.10.20', IFACES)[:2] == ('10.0.10.255', '10.0.10.5')
     assert _wol.choose_destination('10.0.30.99', IFACES)[:2] == ('10.0.30.255', '10.0.30.5')
-    assert _wol.choose_destination(None, IFACES, broadcast='255.255.255.255')[0] == '255.255.255.255'
+    # a broadcast the user gives is used as given, even off the sender's networks (a lab bridge's here)
+    assert _wol.choose_destination(None, IFACES, broadcast='10.77.10.255') == \
+        ('10.77.10.255', None, 'to 10.77.10.255 as given')
 
 
 @pytest.mark.parametrize('kwargs, message', [
