@@ -202,14 +202,34 @@ _MEMORY_CACHES = ('memory', 'ansible.builtin.memory')
 
 MAX_WARNINGS = 10
 
-# ansible-core 2.19 treats every value an inventory plugin sets as untrusted (never templated). Older cores
-# template plain strings (in plays and in compose), so a hardware description holding "{{ ... }}" would run;
-# wrap values as unsafe there.
+# Values reach plays and `ansible-inventory --list` so that a plain string is a plain string (AWX and scripts
+# import that JSON) and a string holding template markers is never templated. ansible-core 2.19 serializes
+# every string it does not trust as {"__ansible_unsafe": ...} and never templates it; older cores template
+# plain strings. So: on 2.19+ plain strings are marked trusted (templating them is a no-op: they hold no
+# markers) and marked strings stay untrusted; before 2.19 marked strings are wrapped unsafe, the rest plain.
+_MARKERS = ('{{', '{%', '{#')
+
 if tuple(int(part) for part in ansible_version.split('.')[:2]) < (2, 19):
-    from ansible.utils.unsafe_proxy import wrap_var as _untrusted
+    from ansible.utils.unsafe_proxy import wrap_var
+
+    def _mark_string(value):
+        return wrap_var(value) if any(m in value for m in _MARKERS) else value
 else:
-    def _untrusted(value):
-        return value
+    from ansible.template import trust_as_template
+
+    def _mark_string(value):
+        return value if any(m in value for m in _MARKERS) else trust_as_template(value)
+
+
+def _marked(value):
+    """The host vars with every string marked as above (containers copied, other scalars as they are)."""
+    if isinstance(value, str):
+        return _mark_string(value)
+    if isinstance(value, dict):
+        return {key: _marked(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_marked(item) for item in value]
+    return value
 
 
 class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
@@ -322,8 +342,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         composed_groups = self.get_option('groups')
         keyed = self.get_option('keyed_groups')
         for name, variables, memberships in hosts:
-            # one wrap for everything below: the host vars and the compose/groups/keyed_groups templates
-            variables = _untrusted(variables)
+            # one marking for everything below: the host vars and the compose/groups/keyed_groups templates
+            variables = _marked(variables)
             inventory.add_host(name)
             for key, value in variables.items():
                 inventory.set_variable(name, key, value)
@@ -331,6 +351,11 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 inventory.add_child(group, name)
             if compose:
                 self._set_composite_vars(compose, variables, name, strict=strict)
+                # composed values follow the same rule as ours (a plain result prints as a plain string)
+                host_vars_now = inventory.get_host(name).vars
+                for key in compose:
+                    if key in host_vars_now:
+                        inventory.set_variable(name, key, _marked(host_vars_now[key]))
             if composed_groups:
                 self._add_host_to_composed_groups(composed_groups, variables, name, strict=strict)
             if keyed:

@@ -123,6 +123,34 @@ def test_untrusted():
               proc.returncode == 0 and '"{{ 6 * 7 }} is never templated"' in proc.stdout, proc.stdout + proc.stderr)
 
 
+def _unsafe_values(value):
+    """Every string that ansible-inventory printed as {"__ansible_unsafe": ...}."""
+    if isinstance(value, dict):
+        if set(value) == {'__ansible_unsafe'}:
+            return [value['__ansible_unsafe']]
+        return [s for item in value.values() for s in _unsafe_values(item)]
+    if isinstance(value, list):
+        return [s for item in value for s in _unsafe_values(item)]
+    return []
+
+
+def test_plain_output():
+    """AWX imports `ansible-inventory --list`: plain values print as plain strings, on --list, --export and
+    --host alike; only a string holding template markers is marked unsafe (and test_untrusted proves it is never
+    templated)."""
+    for args in (('--list',), ('--list', '--export'), ('--host', 'keeper'), ('--host', 'penny')):
+        proc = inventory(EXAMPLE, *args)
+        unsafe = _unsafe_values(json.loads(proc.stdout)) if proc.returncode == 0 else ['(failed)']
+        check('example %s prints plain strings (no __ansible_unsafe)' % ' '.join(args),
+              proc.returncode == 0 and not unsafe, '%d marked, e.g. %r\n%s' % (len(unsafe), unsafe[:5], proc.stderr))
+    source = os.path.join(FILES, 'cases', 'hardware_file', 'lab.tiers.yml')
+    for args in (('--list',), ('--host', 'nuc')):
+        proc = inventory(source, *args)
+        unsafe = _unsafe_values(json.loads(proc.stdout)) if proc.returncode == 0 else []
+        check('hardware_file %s marks only the template-looking strings' % ' '.join(args),
+              proc.returncode == 0 and all('{{' in s for s in unsafe), repr(unsafe) + proc.stderr)
+
+
 def test_cache():
     tmp = tempfile.mkdtemp(prefix='tiers-cache-')
     try:
@@ -186,8 +214,8 @@ def test_docs():
 
 
 def main():
-    for test in (test_cases, test_errors, test_example_graph_and_determinism, test_untrusted, test_cache,
-                 test_fact_cache, test_docs):
+    for test in (test_cases, test_errors, test_example_graph_and_determinism, test_untrusted, test_plain_output,
+                 test_cache, test_fact_cache, test_docs):
         test()
     print('%d passed, %d failed' % (RESULTS['passed'], RESULTS['failed']))
     return 1 if RESULTS['failed'] else 0
