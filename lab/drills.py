@@ -22,6 +22,7 @@ import tempfile
 import time
 
 from labcommon import ROOT
+from labcommon import inventory_views
 from labcommon import log
 from labcommon import podman
 from labpower import LAB_BASE_W
@@ -227,8 +228,9 @@ def partition():
 
 def wake_storm():
     drill = Drill('wake-storm')
-    mac = json.loads(subprocess.run(['ansible-inventory', '-i', OVERLAY, '--host', 'forge'], capture_output=True,
-                                    text=True, check=True, cwd=ROOT).stdout)['homelab_wake']['mac']
+    listing = subprocess.run(['ansible-inventory', '-i', OVERLAY, '--list'], capture_output=True, text=True,
+                             check=True, cwd=ROOT).stdout
+    mac = inventory_views(json.loads(listing))['forge']['wake']['mac']
     history = '%s/%s.json' % (WAKE_HISTORY, mac.replace(':', '-'))
     drill.say('a fresh storm-guard history for forge (%s) on its relay keeper' % mac)
     keeper('rm', '-f', history)
