@@ -43,6 +43,7 @@ description:
 extends_documentation_fragment:
   - ansible.builtin.constructed
   - ansible.builtin.inventory_cache
+  - homelab.cluster.proxmox.plugins
 options:
   plugin:
     description: The name of this plugin; it must always be set to V(homelab.cluster.tiers).
@@ -192,6 +193,7 @@ from ansible_collections.homelab.cluster.plugins.module_utils._hardware import n
 from ansible_collections.homelab.cluster.plugins.module_utils._rules import build_role_rules
 from ansible_collections.homelab.cluster.plugins.module_utils._rules import build_tier_rules
 from ansible_collections.homelab.cluster.plugins.module_utils._schema import HardwareError
+from ansible_collections.homelab.cluster.plugins.plugin_utils._pve_source import proxmox_source
 from ansible_collections.homelab.cluster.plugins.plugin_utils._tiers import cached_source_is_current
 from ansible_collections.homelab.cluster.plugins.plugin_utils._tiers import format_problems
 from ansible_collections.homelab.cluster.plugins.plugin_utils._tiers import read_fact_cache
@@ -260,6 +262,9 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
         source, error_file = self._source(path, cache)
         data = source['data']
+        live = proxmox_source(self, path, cache)  # the live Proxmox VE source, None unless proxmox_url is set
+        if live is not None:
+            data = live.merge(data)
         facts = self._facts(data)
         tiers = [rule['tier'] for rule in tier_rules]
         roles = sorted({name for name, _cond in role_rules})
@@ -268,6 +273,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         except HardwareError as exc:
             raise AnsibleParserError(format_problems(exc.problems, error_file)) from None
         self._populate(records, tier_rules, role_rules, tiers, roles)
+        if live is not None:
+            live.add_groups(self.inventory)
 
     def _source(self, path, cache):
         """Raw hardware data, from the inventory cache when it is on and current. Returns (source, file)."""
