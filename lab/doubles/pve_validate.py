@@ -137,8 +137,8 @@ def _check_property_string(fmt, value, name, errors):
                 errors[name] = 'invalid format - %s: %s' % (key, sub_errors[key])
                 return
     for key, sub in fmt.items():
-        if isinstance(sub, dict) and sub and not sub.get('optional') and 'default' not in sub and key not in parsed \
-                and not sub.get('default_key'):
+        if isinstance(sub, dict) and sub.get('type') and not sub.get('optional') and 'default' not in sub \
+                and key not in parsed and not sub.get('default_key'):
             errors[name] = "invalid format - property '%s' is missing" % key
             return
 
