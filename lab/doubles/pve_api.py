@@ -32,6 +32,7 @@ import http.server
 import json
 import os
 import re
+import socket
 import socketserver
 import ssl
 import sys
@@ -231,6 +232,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def setup(self):
         self.request.do_handshake()  # in this thread, not in the accepting one
+        # headers and body go out in two writes: without this, Nagle + delayed ACK add ~40 ms per answer
+        self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         super().setup()
 
     def log_message(self, fmt, *args):  # quiet: the stats endpoint counts

@@ -30,9 +30,9 @@ YAML
 }
 export ANSIBLE_CONFIG="$root/ansible.cfg" ANSIBLE_COLLECTIONS_PATH="$root/.build/collections"
 list() {  # config secret -> json on stdout, warnings in $work/<config>.err
-  curl -sk -X POST "https://127.0.0.1:$port/__double/reset" > /dev/null
+  "$py" "$here/stats.py" "$port" reset > /dev/null
   PROXMOX_TOKEN_SECRET=$2 "$root/.venv/bin/ansible-inventory" -i "$work/inv/$1.tiers.yml" --list 2> "$work/$1.err"
-  curl -sk "https://127.0.0.1:$port/__double/stats" > "$work/$1.stats"
+  "$py" "$here/stats.py" "$port" > "$work/$1.stats"
 }
 write facts '[config, agent]' inventory
 write plain '[]' inventory
