@@ -91,6 +91,7 @@ lab-down:
 
 bench: venv
 	$(BIN)/python bench/inventory_scale.py
+	$(BIN)/python bench/proxmox_inventory.py
 
 bench-wake: venv
 	$(BIN)/python bench/wake_latency.py

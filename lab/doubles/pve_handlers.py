@@ -281,7 +281,7 @@ def mapping_create(double, who, params, raw):
     _check_map(params['map'])
     mappings[params['id']] = {'map': list(params['map'])}
     double.save()
-    return None
+    return
 
 
 def mapping_get(double, who, params, raw):
@@ -301,7 +301,7 @@ def mapping_update(double, who, params, raw):
         _check_map(params['map'])
         entry['map'] = list(params['map'])
     double.save()
-    return None
+    return
 
 
 HANDLERS = {}

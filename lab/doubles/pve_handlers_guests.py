@@ -333,7 +333,7 @@ def change_repository(double, who, params, raw):
     if 'enabled' in params:
         entry['repositories'][params['index']]['Enabled'] = int(bool(params['enabled']))
     double.save()
-    return None
+    return
 
 
 def add_repository(double, who, params, raw):
@@ -362,7 +362,7 @@ def add_repository(double, who, params, raw):
                                                    ['/usr/share/keyrings/proxmox-archive-keyring.gpg']}],
                                       'FileType': 'sources', 'Enabled': 1})
     double.save()
-    return None
+    return
 
 
 GUEST_HANDLERS = {

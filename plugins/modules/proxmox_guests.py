@@ -105,7 +105,7 @@ from ansible_collections.homelab.cluster.plugins.module_utils._pve.plan import p
 _REQUIRED = ('name', 'vmid', 'cores', 'memory_gb')
 
 
-class Guests(object):
+class Guests:
     def __init__(self, module, client):
         self.module, self.client, self.p = module, client, module.params
         self.changed = False

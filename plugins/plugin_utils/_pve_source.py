@@ -47,7 +47,7 @@ def proxmox_source(plugin, path, cache):
     return source
 
 
-class LiveSource(object):
+class LiveSource:
     def __init__(self, plugin, urls):
         self.plugin = plugin
         self.urls = [str(u) for u in urls]

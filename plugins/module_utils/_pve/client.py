@@ -61,7 +61,7 @@ def split_url(url):
     return parts.hostname, parts.port or 8006
 
 
-class PveClient(object):
+class PveClient:
     """GET/POST/PUT by path (``client.get('/cluster/resources', type='vm')``), answers are PVE's ``data``."""
 
     def __init__(self, url, token_id=None, token_secret=None, user=None, password=None, validate_certs=True,
