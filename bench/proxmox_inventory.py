@@ -27,16 +27,16 @@ import urllib.request
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PY = sys.executable
 PORT = 18640
-TOKEN = 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee'
+TOKEN = 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee'  # noqa: S105 - the double's test token
 
 
 def admin(path, post=False):
     context = ssl.create_default_context()
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE  # the double's counter endpoint, not the API under test
-    request = urllib.request.Request('https://127.0.0.1:%d/__double/%s' % (PORT, path), data=b'' if post else None,
-                                     method='POST' if post else 'GET')
-    with urllib.request.urlopen(request, context=context, timeout=30) as answer:
+    request = urllib.request.Request('https://127.0.0.1:%d/__double/%s' % (PORT, path),  # noqa: S310 - https, loopback
+                                     data=b'' if post else None, method='POST' if post else 'GET')
+    with urllib.request.urlopen(request, context=context, timeout=30) as answer:  # noqa: S310 - https, loopback
         return json.load(answer)
 
 

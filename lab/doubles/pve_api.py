@@ -261,7 +261,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self._answer(404, {'data': None}, 'Not Found')
         query = _form(url.query)
         if raw and 'json' in (self.headers.get('Content-Type') or ''):
-            body = {k: v for k, v in json.loads(raw).items()}
+            body = dict(json.loads(raw).items())
         else:
             body = _form(raw.decode())
         try:

@@ -58,7 +58,8 @@ def _can(double, who, path, priv):
 
 
 def _digest(value):
-    return hashlib.sha1(repr(sorted(value.items()) if isinstance(value, dict) else value).encode()).hexdigest()
+    return hashlib.sha1(repr(  # noqa: S324 - PVE's config digest is SHA-1
+        sorted(value.items()) if isinstance(value, dict) else value).encode()).hexdigest()
 
 
 # ------------------------------------------------------------------------------------------ access, version

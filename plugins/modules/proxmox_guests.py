@@ -136,7 +136,6 @@ class Guests:
         if node not in nodes:
             self.fail('node %s is not in the cluster (nodes: %s)' % (node, ', '.join(sorted(nodes))))
         pci = self.call('GET', '/nodes/%s/hardware/pci' % node)
-        mappings = {m['id']: m for m in self.call('GET', '/cluster/mapping/pci')}
         plan, refusals = plan_guests(self.p['guests'], node, pci, nodes[node].get('maxmem'), self.p['reserve_gb'],
                                      self.p['declared_gpus'])
         if refusals:

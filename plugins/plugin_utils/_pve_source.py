@@ -157,7 +157,7 @@ class LiveSource:
                 return job, None, exc
 
         with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
-            for (kind, ident, path), answer, error in pool.map(run, jobs):
+            for (kind, ident, _path), answer, error in pool.map(run, jobs):
                 raw['requests'] += 1
                 if error is not None:
                     raw['failed'].append({'kind': kind, 'id': ident, 'status': error.status, 'message': str(error)})

@@ -17,15 +17,15 @@ from ansible_collections.homelab.cluster.plugins.module_utils._pve.client import
 
 
 def pve_argument_spec(**extra):
-    spec = dict(
-        api_url=dict(type='str', required=True, fallback=(env_fallback, ['PROXMOX_URL'])),
-        api_token_id=dict(type='str', fallback=(env_fallback, ['PROXMOX_TOKEN_ID'])),
-        api_token_secret=dict(type='str', no_log=True, fallback=(env_fallback, ['PROXMOX_TOKEN_SECRET'])),
-        api_password=dict(type='str', no_log=True, fallback=(env_fallback, ['PROXMOX_PASSWORD'])),
-        validate_certs=dict(type='bool', default=True),
-        ca_path=dict(type='path'),
-        timeout=dict(type='int', default=15),
-    )
+    spec = {
+        'api_url': {'type': 'str', 'required': True, 'fallback': (env_fallback, ['PROXMOX_URL'])},
+        'api_token_id': {'type': 'str', 'fallback': (env_fallback, ['PROXMOX_TOKEN_ID'])},
+        'api_token_secret': {'type': 'str', 'no_log': True, 'fallback': (env_fallback, ['PROXMOX_TOKEN_SECRET'])},
+        'api_password': {'type': 'str', 'no_log': True, 'fallback': (env_fallback, ['PROXMOX_PASSWORD'])},
+        'validate_certs': {'type': 'bool', 'default': True},
+        'ca_path': {'type': 'path'},
+        'timeout': {'type': 'int', 'default': 15},
+    }
     spec.update(extra)
     return spec
 
