@@ -125,7 +125,8 @@ def resources(double, who, params, raw):
             item = {'id': 'node/%s' % name, 'type': 'node', 'node': name,
                     'status': 'online' if node.get('online', True) else 'offline', 'level': node.get('level', '')}
             if node.get('online', True):
-                item.update({'maxcpu': node['maxcpu'], 'cpu': 0.05, 'maxmem': node['maxmem'], 'mem': node['maxmem'] // 8,
+                item.update({'maxcpu': node['maxcpu'], 'cpu': 0.05, 'maxmem': node['maxmem'],
+                             'mem': node['maxmem'] // 8,
                              'maxdisk': 100 * GIB, 'disk': 10 * GIB, 'uptime': 86400, 'cgroup-mode': 2})
             out.append(item)
     if kind in (None, 'vm'):

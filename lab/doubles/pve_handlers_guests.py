@@ -240,7 +240,8 @@ def _check_storage(double, sid, conf):
     if conf['type'] == 'nfs':
         for key in ('server', 'export'):
             if not conf.get(key):
-                raise _error(400, 'Parameter verification failed.', {key: "missing value for required option '%s'" % key})
+                raise _error(400, 'Parameter verification failed.',
+                             {key: "missing value for required option '%s'" % key})
         bad = [c for c in conf.get('content', '').split(',') if c and c not in NFS_CONTENT]
         if bad:
             raise _error(400, 'Parameter verification failed.',

@@ -43,14 +43,14 @@ options:
       - name: PROXMOX_TOKEN_SECRET
     version_added: 0.1.0
   proxmox_validate_certs:
-    description: Verify the API's TLS certificate (on by default; name a CA with O(proxmox_ca_path) for a self-signed one).
+    description: Verify the API's TLS certificate (on by default; O(proxmox_ca_path) names a CA for a self-signed one).
     type: bool
     default: true
     env:
       - name: PROXMOX_VALIDATE_CERTS
     version_added: 0.1.0
   proxmox_ca_path:
-    description: A CA bundle (PEM) that signed the API's certificate, for example the cluster's C(/etc/pve/pve-root-ca.pem).
+    description: A CA bundle (PEM) that signed the API's certificate, such as the cluster's C(/etc/pve/pve-root-ca.pem).
     type: path
     env:
       - name: PROXMOX_CA_PATH

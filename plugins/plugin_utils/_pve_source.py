@@ -78,7 +78,8 @@ class LiveSource:
     def _client(self, url):
         client = getattr(self._local, 'client', None)
         if client is None or client.url != url:
-            client = PveClient(url, token_id=self.plugin.get_option('proxmox_token_id'), token_secret=self._secret_value,
+            client = PveClient(url, token_id=self.plugin.get_option('proxmox_token_id'),
+                               token_secret=self._secret_value,
                                validate_certs=self.plugin.get_option('proxmox_validate_certs'),
                                ca_path=self.plugin.get_option('proxmox_ca_path'),
                                timeout=self.plugin.get_option('proxmox_timeout'))
@@ -116,7 +117,8 @@ class LiveSource:
             if isinstance(cached, dict) and cached.get('format') == RAW_FORMAT:
                 self.raw = cached
                 self.warnings.append('no Proxmox VE API answered (%s); using the cached answers of %s'
-                                     % ('; '.join(errors), time.strftime('%Y-%m-%d %H:%M', time.localtime(cached['at']))))
+                                     % ('; '.join(errors),
+                                        time.strftime('%Y-%m-%d %H:%M', time.localtime(cached['at']))))
             else:
                 self.warnings.append('no Proxmox VE API answered (%s); the Proxmox nodes and guests are missing from '
                                      'this inventory, the hardware file\'s hosts are complete' % '; '.join(errors))
@@ -146,7 +148,8 @@ class LiveSource:
                      for g in guests]
         if 'agent' in self.facts:
             jobs += [('agent', str(g['vmid']), '/nodes/%s/%s/%s/%s' % (
-                g['node'], g['type'], g['vmid'], 'agent/network-get-interfaces' if g['type'] == 'qemu' else 'interfaces'))
+                g['node'], g['type'], g['vmid'],
+                'agent/network-get-interfaces' if g['type'] == 'qemu' else 'interfaces'))
                 for g in guests if g.get('status') == 'running']
 
         def run(job):
@@ -189,7 +192,8 @@ class LiveSource:
         for (kind, reason), ids in sorted(by_reason.items()):
             if 'agent is not running' in reason or 'No QEMU guest agent configured' in reason:
                 continue
-            out.append('%s of guest%s %s failed: %s' % (kind, 's' if len(ids) > 1 else '', ', '.join(sorted(ids)), reason))
+            out.append('%s of guest%s %s failed: %s'
+                       % (kind, 's' if len(ids) > 1 else '', ', '.join(sorted(ids)), reason))
         return out
 
     def merge(self, data):

@@ -145,7 +145,8 @@ def hosts_from_api(raw, declared=None, options=None):
         return hosts, groups, warnings
     guests = [r for r in resources if r.get('type') in GUEST_TYPES and r.get('vmid') is not None]
     if not options.get('templates'):
-        guests = [g for g in guests if not g.get('template') and not (configs.get(str(g['vmid'])) or {}).get('template')]
+        guests = [g for g in guests
+                  if not g.get('template') and not (configs.get(str(g['vmid'])) or {}).get('template')]
     names, shared = _guest_names(guests, configs)
     for name in shared:
         warnings.append('guest name %s is used by more than one guest: each is named %s-<vmid>' % (name, name))

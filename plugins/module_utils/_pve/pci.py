@@ -147,7 +147,8 @@ def find_gpus(model, pci, declared=None):
     out = []
     for device in sorted(pci or (), key=lambda d: d.get('id', '')):
         gpu = gpu_of(device, declared)
-        if gpu and (model_key(gpu['model']) == want or want in model_candidates(marketing_name(device.get('device_name')))):
+        names = model_candidates(marketing_name(device.get('device_name')))
+        if gpu and (model_key(gpu['model']) == want or want in names):
             out.append(device)
     return out
 

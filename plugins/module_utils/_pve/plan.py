@@ -101,8 +101,8 @@ def plan_guests(guests, node, pci, node_mem_bytes, reserve_gb, declared_gpus=Non
             group = dev['device'].get('iommugroup')
             if group is None or int(group) < 0:
                 refusals.append('%s: %s (%s): IOMMU is off on %s (iommugroup -1); the node role turns it on '
-                                '(kernel command line), then reboot the node' % (guest['name'], dev['model'], dev['bus'],
-                                                                                 node))
+                                '(kernel command line), then reboot the node'
+                                % (guest['name'], dev['model'], dev['bus'], node))
                 continue
             for other in iommu_group(dev['device'], pci):
                 owner = taken.get(_slot(other['id']))
@@ -123,7 +123,8 @@ def plan_guests(guests, node, pci, node_mem_bytes, reserve_gb, declared_gpus=Non
         ident = '%s:%s' % (hexid(device.get('vendor')), hexid(device.get('device')))
         if ident in vfio and _slot(device['id']) not in taken:
             refusals.append('%s: vfio-pci ids=%s would also take %s (%s), which no guest gets; give it to a guest '
-                            'or keep both on the host' % (node, ident, device['id'], device.get('device_name') or ident))
+                            'or keep both on the host'
+                            % (node, ident, device['id'], device.get('device_name') or ident))
     plan = {'node': node, 'guests': [dict(g, devices=[{k: v for k, v in d.items() if k != 'device'}
                                                       for d in g['devices']]) for g in out],
             'vfio_ids': sorted(vfio), 'memory_gb': total, 'node_gb': round(node_gb, 2), 'reserve_gb': reserve_gb}
@@ -159,8 +160,8 @@ def desired_config(guest, devices):
             value += ',firewall=1'
         config['net%d' % i] = value
     for disk in guest.get('disks') or ():
-        config[disk.get('slot', 'scsi0')] = '%s:%s%s' % (disk['storage'], _fmt(disk['size_gb']),
-                                                         ',discard=on,iothread=1,ssd=1' if disk.get('ssd', True) else '')
+        options = ',discard=on,iothread=1,ssd=1' if disk.get('ssd', True) else ''
+        config[disk.get('slot', 'scsi0')] = '%s:%s%s' % (disk['storage'], _fmt(disk['size_gb']), options)
     for i, dev in enumerate(devices):
         value = 'mapping=%s' % dev['mapping']
         if dev.get('pcie', True):

@@ -33,7 +33,8 @@ inv, err, stats = load('facts')
 hv = inv['_meta']['hostvars']
 check(hosts(inv, 'proxmox_nodes') == ['forge', 'pve2', 'pve3'], 'nodes are hosts: %s' % hosts(inv, 'proxmox_nodes'))
 check(hosts(inv, 'proxmox_guests') == ['backup', 'dns', 'general', 'k3s-cp', 'k3s-gpu1', 'k3s-gpu2', 'media',
-                                       'qemu-230'], 'guests are hosts, the template is not: %s' % hosts(inv, 'proxmox_guests'))
+                                       'qemu-230'],
+      'guests are hosts, the template is not: %s' % hosts(inv, 'proxmox_guests'))
 check('keeper' in hv and hv['forge']['homelab_hardware']['cpu']['model'] == 'Ryzen 9 9950X',
       'the hardware file stays: keeper present, forge keeps its declared CPU')
 check(hosts(inv, 'proxmox_node_forge') == ['k3s-cp', 'k3s-gpu1', 'k3s-gpu2', 'media'], 'group by node')
@@ -49,14 +50,17 @@ check(hosts(inv, 'proxmox_lxc') == ['dns'] and hv['dns']['ansible_host'] == '10.
 gpu1 = hv['k3s-gpu1']
 check([g['model'] for g in gpu1['homelab_gpus']] == ['RTX 4070 Ti Super'] and gpu1['homelab_vram_gb'] == 16,
       'raw hostpci0 0000:01:00 -> RTX 4070 Ti Super, 16 GB')
-check([g['model'] for g in hv['k3s-gpu2']['homelab_gpus']] == ['RX 7900 XT'] and hv['k3s-gpu2']['homelab_vram_gb'] == 20,
+check([g['model'] for g in hv['k3s-gpu2']['homelab_gpus']] == ['RX 7900 XT']
+      and hv['k3s-gpu2']['homelab_vram_gb'] == 20,
       'mapping=rx-7900-xt -> RX 7900 XT, 20 GB (the declared board tells Navi 31 apart)')
 check(gpu1['homelab_tier'] == 'modern' and 'inference' in gpu1['homelab_roles'], 'a GPU guest is modern and inference')
 check(hv['k3s-cp']['homelab_tier'] == 'legacy' and hv['dns']['homelab_tier'] == 'ultralow',
       'tiers like any host: 4 vCPU/8 GB legacy, 0.5 GB ultralow')
-check(hosts(inv, 'gpu_nvidia') == ['forge', 'k3s-gpu1'] and hosts(inv, 'role_inference') == ['forge', 'k3s-gpu1', 'k3s-gpu2'],
+check(hosts(inv, 'gpu_nvidia') == ['forge', 'k3s-gpu1']
+      and hosts(inv, 'role_inference') == ['forge', 'k3s-gpu1', 'k3s-gpu2'],
       'gpu and role groups include guests with passthrough')
-check(gpu1['ansible_host'] == '10.77.87.22' and 'ansible_host' not in hv['k3s-gpu2'] and 'ansible_host' not in hv['media'],
+check(gpu1['ansible_host'] == '10.77.87.22' and 'ansible_host' not in hv['k3s-gpu2']
+      and 'ansible_host' not in hv['media'],
       'agent address; none just after boot (k3s-gpu2) or with the agent not running (media)')
 check(gpu1['homelab_power'] == {'idle_w': 0, 'peak_w': 0, 'estimated': False}, 'guests draw nothing of their own')
 check(hv['forge']['homelab_proxmox']['type'] == 'node' and hv['forge']['ansible_host'] == '10.77.87.10',
@@ -76,7 +80,8 @@ check('ansible_host' not in inv['_meta']['hostvars']['k3s-cp'], 'no agent addres
 
 inv, err, stats = load('tls')
 check('proxmox_guests' not in inv or not hosts(inv, 'proxmox_guests'), 'TLS verified by default: no CA, no hosts')
-check('CERTIFICATE_VERIFY_FAILED' in err or 'certificate verify failed' in err, 'the warning says the certificate failed')
+check('CERTIFICATE_VERIFY_FAILED' in err or 'certificate verify failed' in err,
+      'the warning says the certificate failed')
 texts = []
 for n in ('facts', 'plain', 'pve8', 'tls'):
     with open(os.path.join(work, n + '.err')) as handle:

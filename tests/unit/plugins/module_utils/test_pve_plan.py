@@ -60,7 +60,8 @@ def test_iommu_off_is_a_refusal():
 
 
 def test_two_cards_of_one_id_and_only_one_to_a_guest():
-    twin = [dict(d, id=d['id'].replace('0000:01:', '0000:02:'), iommugroup=30) for d in PCI if d['id'].startswith('0000:01')]
+    twin = [dict(d, id=d['id'].replace('0000:01:', '0000:02:'), iommugroup=30)
+            for d in PCI if d['id'].startswith('0000:01')]
     _plan, refusals = plan_guests(SEED[1:2], 'forge', PCI + twin, 128 * GIB, 16, DECLARED)
     assert any('vfio-pci ids=10de:2705 would also take 0000:02:00.0' in r for r in refusals)
 
