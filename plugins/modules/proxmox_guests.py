@@ -114,9 +114,9 @@ class Guests:
     def fail(self, msg, **kwargs):
         self.module.fail_json(msg=msg, changed=self.changed, **kwargs)
 
-    def call(self, method, path, **params):
+    def call(self, method, resource, **params):
         try:
-            return self.client.call(method, path, **params)
+            return self.client.call(method, resource, **params)
         except PveError as exc:
             self.fail('%s (tried for node %s)' % (exc, self.p['node']))
 

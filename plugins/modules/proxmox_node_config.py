@@ -94,9 +94,9 @@ def main():
     changed = False
     diff = {'before': {}, 'after': {}}
 
-    def call(method, path, **params):
+    def call(method, resource, **params):  # a parameter may be named path (apt repositories)
         try:
-            return client.call(method, path, **params)
+            return client.call(method, resource, **params)
         except PveError as exc:
             module.fail_json(msg='%s (node %s)' % (exc, node), changed=changed)
 

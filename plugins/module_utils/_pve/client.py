@@ -91,23 +91,23 @@ class PveClient:
             message = message.decode('utf-8', 'replace')
         return PveError(status, method, path, str(message).strip(), getattr(exc, 'errors', None) or None)
 
-    def call(self, method, path, **params):
-        resource = self.api(path.strip('/'))
+    def call(self, method, resource_path, **params):  # parameters may be named path or method (apt repositories)
+        resource = self.api(resource_path.strip('/'))
         try:
             return getattr(resource, method.lower())(**params)
         except ResourceException as exc:
-            raise self._error(exc, method, path) from None
+            raise self._error(exc, method, resource_path) from None
         except Exception as exc:  # noqa: BLE001 - requests' connection errors and timeouts
-            raise PveError(None, method, path, _short(exc)) from None
+            raise PveError(None, method, resource_path, _short(exc)) from None
 
-    def get(self, path, **params):
-        return self.call('GET', path, **params)
+    def get(self, resource_path, **params):
+        return self.call('GET', resource_path, **params)
 
-    def post(self, path, **params):
-        return self.call('POST', path, **params)
+    def post(self, resource_path, **params):
+        return self.call('POST', resource_path, **params)
 
-    def put(self, path, **params):
-        return self.call('PUT', path, **params)
+    def put(self, resource_path, **params):
+        return self.call('PUT', resource_path, **params)
 
     def wait(self, node, upid, timeout=300, poll=0.5):
         """Wait for a task (UPID); return its status, raise PveError when it failed or timed out."""
