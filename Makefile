@@ -103,6 +103,7 @@ lab-down:
 
 bench: venv
 	$(BIN)/python bench/inventory_scale.py
+	$(BIN)/python bench/proxmox_inventory.py
 
 bench-power: venv
 	$(BIN)/python bench/power_guard_scale.py

@@ -159,6 +159,7 @@ COMPUTED = {
     'quorum_votes': (_number(0, integer=True), 0),
     'hardware': (_mapping, {}),
     'facts_used': (_strings, ()),
+    'proxmox': (_mapping, {}),  # nodes and guests of the live Proxmox VE source (vmid, node, type, status, tags)
 }
 
 # SETTINGS: set by the user. name -> (check, default, what it is). Read per host, or (house-wide) from the
