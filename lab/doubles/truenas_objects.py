@@ -98,6 +98,12 @@ class Objects:
         entry['encryption_algorithm'] = {'parsed': 'aes-256-gcm' if data['encrypted'] else 'off', 'rawvalue': (
             'aes-256-gcm' if data['encrypted'] else 'off'), 'value': 'AES-256-GCM' if data['encrypted'] else None,
             'source': 'NONE', 'source_info': None}
+        used = 98304 + sum(1 for other in self.datasets if other.startswith(name + '/')) * 98304
+        free = next((p['free'] for p in self.pools if p['name'] == entry['pool']), 0)
+        entry['used'] = {'parsed': used, 'rawvalue': str(used), 'value': '%dK' % (used // 1024), 'source': 'NONE',
+                         'source_info': None}
+        entry['available'] = {'parsed': free, 'rawvalue': str(free), 'value': str(free), 'source': 'NONE',
+                              'source_info': None}
         if retrieve_children:
             entry['children'] = [self.dataset_entry(child, True) for child in sorted(self.datasets)
                                  if child.rsplit('/', 1)[0] == name and '/' in child]

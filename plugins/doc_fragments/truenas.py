@@ -25,7 +25,7 @@ options:
   api_key:
     description:
       - The API key, C(<id>-<key>) as TrueNAS shows it once when it is created. Falls back to E(TRUENAS_API_KEY).
-      - Each module run logs in once with it: SCRAM-SHA-512 when the server offers it (TrueNAS 26; the key never
+      - Each module run logs in once with it, with SCRAM-SHA-512 when the server offers it (TrueNAS 26; the key never
         crosses the wire), API_KEY_PLAIN otherwise (TrueNAS 25.04 and 25.10; TLS protects it). A refused login is
         never retried, since 3 failed logins in 15 minutes lock the account.
     type: str
@@ -55,8 +55,8 @@ options:
     type: int
     default: 600
 notes:
-  - Runs on the controller (or any host with Python and C(websocket-client)); use C(delegate_to) or
-    C(connection: local). One websocket and one key login per module run; give many objects to one run rather
+  - Runs on the controller (or any host with Python and C(websocket-client)); use C(delegate_to=localhost)
+    or a local connection. One websocket and one key login per module run; give many objects to one run rather
     than one task per object, because TrueNAS throttles more than 20 unauthenticated calls a minute from one
     address.
   - If the websocket drops, the run reconnects once with a single-use token it asked for at login (not with the

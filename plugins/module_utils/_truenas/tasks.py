@@ -78,7 +78,7 @@ def _differs(key, have, want):
         return want is not None and any(not cron_equal(have.get(k, '*'), v) for k, v in want.items())
     if key in ('exclude', 'source_datasets', 'periodic_snapshot_tasks', 'naming_schema',
                'also_include_naming_schema'):
-        return sorted(have or []) != sorted(want or [])
+        return sorted(have or [], key=str) != sorted(want or [], key=str)
     return have != want
 
 
@@ -156,8 +156,9 @@ def normalise_replication(item, where='replication'):
     return task
 
 
-def resolve_replication(task, credentials, snapshot_tasks, where):
-    """Names -> ids: the SSH credential by name, snapshot tasks given as {dataset, naming_schema} or ids."""
+def resolve_replication(task, credentials, snapshot_tasks, where, planned=False):
+    """Names -> ids: the SSH credential by name, snapshot tasks given as {dataset, naming_schema} or ids.
+    ``planned`` (check mode): a snapshot task that does not exist yet stays as 'dataset@schema'."""
     resolved = dict(task)
     ref = task.get('ssh_credentials')
     if ref is not None and not isinstance(ref, int):
@@ -174,11 +175,14 @@ def resolve_replication(task, credentials, snapshot_tasks, where):
         dataset = ref.get('dataset') if isinstance(ref, dict) else None
         schema = (ref.get('naming_schema') if isinstance(ref, dict) else None) or DEFAULT_SCHEMA
         match = [t['id'] for t in snapshot_tasks if t.get('dataset') == dataset and t.get('naming_schema') == schema]
-        if not match:
+        if match:
+            ids.append(match[0])
+        elif planned and dataset:
+            ids.append('%s@%s' % (dataset, schema))
+        else:
             raise TaskError('%s.periodic_snapshot_tasks[%d]: no snapshot task on %s with naming schema %s (declare '
                             'it with truenas_snapshot_task first)' % (where, index, dataset, schema))
-        ids.append(match[0])
-    resolved['periodic_snapshot_tasks'] = sorted(set(ids))
+    resolved['periodic_snapshot_tasks'] = sorted(set(ids), key=str)
     return resolved
 
 

@@ -121,11 +121,13 @@ def smb_payload(share, feats):
     payload = dict((key, value) for key, value in share.items() if key != 'options')
     options = dict(share.get('options') or {})
     if feats['smb_options']:
-        payload['options'] = options
+        if 'options' in share or 'purpose' in share:
+            payload['options'] = options
         return payload
-    payload['purpose'] = SMB_PURPOSE_2504.get(share['purpose'])
-    if payload['purpose'] is None:
-        raise VersionError('the SMB purpose %s does not exist before TrueNAS 25.10' % share['purpose'])
+    if 'purpose' in share:
+        payload['purpose'] = SMB_PURPOSE_2504.get(share['purpose'])
+        if payload['purpose'] is None:
+            raise VersionError('the SMB purpose %s does not exist before TrueNAS 25.10' % share['purpose'])
     for new, old in SMB_RENAMED_2504.items():
         if new in payload:
             payload[old] = payload.pop(new)
