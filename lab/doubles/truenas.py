@@ -20,8 +20,9 @@ What it plays, because the modules must cope with it:
     (so the module's refusal is what protects them).
 
 A control port (plain HTTP, 127.0.0.1 only) lets tests look and inject faults:
-    GET  /state  /counters        POST /fault {"drop": {"method": M, "when": "before|after", "count": 1},
-    POST /tick (runs the snapshot tasks once)   "refuse_connections": N}   POST /alert {...}   POST /reset-counters
+    GET  /state  /counters        POST /fault {"drop": {"method": M, "when": "before|after", "count": 1,
+    POST /tick (runs the snapshot tasks once)            "then_refuse": N}, "refuse_connections": N}
+    POST /alert {...}   POST /reset-counters     (N connections refused with 503; -1: all, until cleared)
 
     python3 lab/doubles/truenas.py --port 18401 --control-port 18402 --release 26.0 \\
         --user homelab --api-key 1-abc... [--tls-cert cert.pem --tls-key key.pem]
@@ -53,7 +54,7 @@ from truenas_schema import accept  # noqa: E402
 from truenas_state import Nas  # noqa: E402
 from truenas_ws import WebSocketServer  # noqa: E402
 
-NO_AUTH = ('auth.mechanism_choices', 'auth.login_ex', 'auth.login_with_api_key', 'core.ping')
+NO_AUTH = ('auth.mechanism_choices', 'auth.login_ex', 'auth.login_with_api_key', 'auth.login_with_token', 'core.ping')
 ENOTAUTHENTICATED = 207
 EBUSY = 16
 SCRAM_ITERATIONS = 50000  # the lowest TrueNAS accepts; the real server stores keys with 500000
@@ -165,6 +166,8 @@ class Double:
                 drop['count'] = drop.get('count', 1) - 1
                 if drop['count'] <= 0:
                     self.faults['drop'] = None
+                if drop.get('then_refuse'):  # the network stays down: later connections are refused
+                    self.faults['refuse_connections'] = drop['then_refuse']
                 return drop.get('when', 'before')
         return None
 
@@ -221,6 +224,8 @@ class Double:
             return True
         if method == 'auth.me':
             return self.user_info(conn.data['user'])
+        if method == 'auth.login_with_token':
+            return self._login_token(conn, values[0])['response_type'] == 'SUCCESS'
         if method == 'auth.login_with_api_key':
             raise call_error('auth.login_with_api_key is deprecated; the double answers auth.login_ex only', 95)
         data = values[0]

@@ -206,6 +206,7 @@ def models(release):
         'auth.mechanism_choices': args(),
         'auth.login_ex': args(('login_data', Tagged('mechanism', mechanisms), REQUIRED)),
         'auth.login_with_api_key': args(('api_key', Str(), REQUIRED)),
+        'auth.login_with_token': args(('token', Str(), REQUIRED)),
         'auth.generate_token': args(('ttl', Null(Int()), 600), ('attrs', Dict(), dict), ('match_origin', Bool(), True),
                                     ('single_use', Bool(), False)),
         'auth.logout': args(), 'auth.me': args(), 'core.ping': args(),

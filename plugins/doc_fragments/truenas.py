@@ -54,6 +54,20 @@ options:
     description: Seconds to wait for a job (creating a pool) before reporting it as still running.
     type: int
     default: 600
+  api_token:
+    description:
+      - A session token from an earlier task of the play (M(homelab.cluster.truenas_info) with
+        O(homelab.cluster.truenas_info#module:issue_token=true), registered with C(no_log)). The run logs in with
+        it (C(auth.login_with_token)) instead of the key, so a play logs in with the key once. A token that is
+        refused (expired) falls back to O(api_key), with a warning.
+    type: str
+  rate_limit_wait:
+    description:
+      - When TrueNAS throttles a login call of this run (more than 20 a minute from this address), wait this many
+        seconds for its window to pass and try once more; V(0) fails at once. A throttled call never reaches the
+        password check, so it cannot lock the account.
+    type: int
+    default: 65
 notes:
   - Runs on the controller (or any host with Python and C(websocket-client)); use C(delegate_to=localhost)
     or a local connection. One websocket and one key login per module run; give many objects to one run rather

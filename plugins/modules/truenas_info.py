@@ -29,6 +29,16 @@ options:
     description: Only these datasets (and their snapshots); default, all.
     type: list
     elements: str
+  issue_token:
+    description:
+      - Also return C(session_token), a multi-use token bound to this address for O(token_ttl) seconds, for the
+        O(api_token) of the next tasks of the play (one key login per play). Register the result with C(no_log).
+    type: bool
+    default: false
+  token_ttl:
+    description: Seconds the issued token lives.
+    type: int
+    default: 600
 extends_documentation_fragment:
   - action_common_attributes
   - homelab.cluster.attributes.check_no_diff
@@ -50,6 +60,17 @@ EXAMPLES = r'''
   delegate_to: localhost
   register: nas
 
+- name: One key login for the play - a session token for the next tasks
+  homelab.cluster.truenas_info:
+    api_url: wss://nas.lab/api/current
+    api_username: ansible
+    api_key: "{{ truenas_api_key }}"
+    gather: []
+    issue_token: true
+  delegate_to: localhost
+  register: nas_session
+  no_log: true
+
 - name: Fail on a degraded pool or a critical alert
   ansible.builtin.assert:
     that:
@@ -58,6 +79,10 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
+session_token:
+  description: With O(issue_token), the token for O(api_token) of the next tasks.
+  returned: when O(issue_token=true)
+  type: str
 version:
   description: The release, like C(25.10) or C(26.0), and the full version string.
   returned: always
@@ -151,6 +176,8 @@ def read(run):
     if 'alerts' in gather:
         result['alerts'] = [dict((k, a.get(k)) for k in ('level', 'klass', 'text', 'datetime', 'source', 'uuid'))
                             for a in session.call('alert.list') if not a.get('dismissed')]
+    if params['issue_token']:
+        result['session_token'] = session.issue_token(params['token_ttl'])
     if 'disks' in gather:
         details = session.call('disk.details', {'join_partitions': True, 'type': 'BOTH'})
         result['disks'] = [dict(dict((k, d.get(k)) for k in ('name', 'serial', 'size', 'model', 'type')),
@@ -171,6 +198,8 @@ def main():
         argument_spec=argument_spec(
             gather=dict(type='list', elements='str', choices=GATHER, default=GATHER[:-1]),
             datasets=dict(type='list', elements='str'),
+            issue_token=dict(type='bool', default=False),
+            token_ttl=dict(type='int', default=600),
         ),
         supports_check_mode=True,
     )

@@ -189,35 +189,37 @@ def apply(run):
                                 'yet (the snapshot task step creates it)' % (task['name'], ref))
     found = dict((row['name'], row) for row in session.call('replication.query', [['name', 'in', names]]))
     result = {}
+    run.pending = ['replication %s' % t['name'] for t in resolved]
     for task in resolved:
         name, entry = task['name'], found.get(task['name'])
-        before = logic.shown_replication(entry) if entry else None
-        if task['state'] == 'absent':
-            result[name] = None
-            if entry:
+        with run.step('replication %s' % name):
+            before = logic.shown_replication(entry) if entry else None
+            if task['state'] == 'absent':
+                result[name] = None
+                if entry:
+                    if not run.check_mode:
+                        session.call('replication.delete', entry['id'])
+                    run.change('remove replication %s' % name, name, before, None)
+                continue
+            if entry is None:
+                payload = logic.replication_payload(task)
+                after = payload
                 if not run.check_mode:
-                    session.call('replication.delete', entry['id'])
-                run.change('remove replication %s' % name, name, before, None)
-            continue
-        if entry is None:
-            payload = logic.replication_payload(task)
-            after = payload
-            if not run.check_mode:
-                after = logic.shown_replication(session.call(
-                    'replication.create', payload, recheck=lambda n=name: _find(session, n)))
-            run.change('create replication %s (%s to %s)' % (name, ', '.join(task['source_datasets']),
-                                                             task['target_dataset']), name, None, after)
+                    after = logic.shown_replication(session.call(
+                        'replication.create', payload, recheck=lambda n=name: _find(session, n)))
+                run.change('create replication %s (%s to %s)' % (name, ', '.join(task['source_datasets']),
+                                                                 task['target_dataset']), name, None, after)
+                result[name] = after
+                continue
+            update = logic.replication_update(task, entry)
+            after = before
+            if update:
+                after = dict(before, **update)
+                if not run.check_mode:
+                    after = logic.shown_replication(session.call('replication.update', entry['id'], update))
+                run.change('update replication %s: %s' % (name, ', '.join(sorted(update))), name,
+                           dict((k, before.get(k)) for k in update), dict((k, after.get(k)) for k in update))
             result[name] = after
-            continue
-        update = logic.replication_update(task, entry)
-        after = before
-        if update:
-            after = dict(before, **update)
-            if not run.check_mode:
-                after = logic.shown_replication(session.call('replication.update', entry['id'], update))
-            run.change('update replication %s: %s' % (name, ', '.join(sorted(update))), name,
-                       dict((k, before.get(k)) for k in update), dict((k, after.get(k)) for k in update))
-        result[name] = after
     return {'replications': result}
 
 

@@ -213,6 +213,7 @@ def apply(run):
         for share in smb:  # raises before any write when a purpose or option needs 25.10
             if share['state'] == 'present':
                 versions.smb_payload(logic.smb_payload(share), feats)
+    run.pending = ['NFS export %s' % s['path'] for s in nfs] + ['SMB share %s' % s['name'] for s in smb]
     result = {'nfs': _nfs(run, session, nfs) if nfs else {}, 'smb': _smb(run, session, smb, feats) if smb else {}}
     return result
 
@@ -223,32 +224,33 @@ def _nfs(run, session, shares):
     result = {}
     for share in shares:
         path, entry = share['path'], found.get(share['path'])
-        before = logic.shown_nfs(entry) if entry else None
-        if share['state'] == 'absent':
-            result[path] = None
-            if entry:
+        with run.step('NFS export %s' % path):
+            before = logic.shown_nfs(entry) if entry else None
+            if share['state'] == 'absent':
+                result[path] = None
+                if entry:
+                    if not run.check_mode:
+                        session.call('sharing.nfs.delete', entry['id'])
+                    run.change('remove NFS export %s' % path, 'nfs ' + path, before, None)
+                continue
+            if entry is None:
+                payload = logic.nfs_payload(share)
+                after = payload
                 if not run.check_mode:
-                    session.call('sharing.nfs.delete', entry['id'])
-                run.change('remove NFS export %s' % path, 'nfs ' + path, before, None)
-            continue
-        if entry is None:
-            payload = logic.nfs_payload(share)
-            after = payload
-            if not run.check_mode:
-                after = logic.shown_nfs(session.call('sharing.nfs.create', payload, recheck=lambda p=path: _find(
-                    session, 'sharing.nfs.query', 'path', p)))
-            run.change('export %s over NFS to %s' % (path, ', '.join(share['networks'] + share['hosts']) or
-                                                     'everyone'), 'nfs ' + path, None, after)
+                    after = logic.shown_nfs(session.call('sharing.nfs.create', payload, recheck=lambda p=path: _find(
+                        session, 'sharing.nfs.query', 'path', p)))
+                run.change('export %s over NFS to %s' % (path, ', '.join(share['networks'] + share['hosts']) or
+                                                         'everyone'), 'nfs ' + path, None, after)
+                result[path] = after
+                continue
+            update = logic.nfs_update(share, entry)
+            after = dict(before, **update)
+            if update:
+                if not run.check_mode:
+                    after = logic.shown_nfs(session.call('sharing.nfs.update', entry['id'], update))
+                run.change('update NFS export %s: %s' % (path, ', '.join(sorted(update))), 'nfs ' + path,
+                           dict((k, before.get(k)) for k in update), dict((k, after.get(k)) for k in update))
             result[path] = after
-            continue
-        update = logic.nfs_update(share, entry)
-        after = dict(before, **update)
-        if update:
-            if not run.check_mode:
-                after = logic.shown_nfs(session.call('sharing.nfs.update', entry['id'], update))
-            run.change('update NFS export %s: %s' % (path, ', '.join(sorted(update))), 'nfs ' + path,
-                       dict((k, before.get(k)) for k in update), dict((k, after.get(k)) for k in update))
-        result[path] = after
     return result
 
 
@@ -263,34 +265,35 @@ def _smb(run, session, shares, feats):
     result = {}
     for share in shares:
         name, entry = share['name'], found.get(share['name'].lower())
-        before = logic.shown_smb(entry) if entry else None
-        if share['state'] == 'absent':
-            result[name] = None
-            if entry:
+        with run.step('SMB share %s' % name):
+            before = logic.shown_smb(entry) if entry else None
+            if share['state'] == 'absent':
+                result[name] = None
+                if entry:
+                    if not run.check_mode:
+                        session.call('sharing.smb.delete', entry['id'])
+                    run.change('remove SMB share %s' % name, 'smb ' + name, before, None)
+                continue
+            if entry is None:
+                payload = logic.smb_payload(share)
+                after = logic.shown_smb(payload)
                 if not run.check_mode:
-                    session.call('sharing.smb.delete', entry['id'])
-                run.change('remove SMB share %s' % name, 'smb ' + name, before, None)
-            continue
-        if entry is None:
-            payload = logic.smb_payload(share)
-            after = logic.shown_smb(payload)
-            if not run.check_mode:
-                created = session.call('sharing.smb.create', versions.smb_payload(payload, feats),
-                                       recheck=lambda n=name: _find(session, 'sharing.smb.query', 'name', n))
-                after = logic.shown_smb(versions.smb_entry(created, feats))
-            run.change('share %s over SMB (%s)' % (name, share['path']), 'smb ' + name, None, after)
+                    created = session.call('sharing.smb.create', versions.smb_payload(payload, feats),
+                                           recheck=lambda n=name: _find(session, 'sharing.smb.query', 'name', n))
+                    after = logic.shown_smb(versions.smb_entry(created, feats))
+                run.change('share %s over SMB (%s)' % (name, share['path']), 'smb ' + name, None, after)
+                result[name] = after
+                continue
+            update = logic.smb_update(share, entry)
+            after = before
+            if update:
+                after = logic.shown_smb(dict(entry, **update))
+                if not run.check_mode:
+                    changed = session.call('sharing.smb.update', entry['id'], versions.smb_payload(update, feats))
+                    after = logic.shown_smb(versions.smb_entry(changed, feats))
+                run.change('update SMB share %s: %s' % (name, ', '.join(sorted(update))), 'smb ' + name,
+                           dict((k, before.get(k)) for k in update), dict((k, after.get(k)) for k in update))
             result[name] = after
-            continue
-        update = logic.smb_update(share, entry)
-        after = before
-        if update:
-            after = logic.shown_smb(dict(entry, **update))
-            if not run.check_mode:
-                changed = session.call('sharing.smb.update', entry['id'], versions.smb_payload(update, feats))
-                after = logic.shown_smb(versions.smb_entry(changed, feats))
-            run.change('update SMB share %s: %s' % (name, ', '.join(sorted(update))), 'smb ' + name,
-                       dict((k, before.get(k)) for k in update), dict((k, after.get(k)) for k in update))
-        result[name] = after
     return result
 
 

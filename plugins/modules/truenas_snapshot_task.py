@@ -121,39 +121,41 @@ def apply(run):
     rows = session.call('pool.snapshottask.query', [['dataset', 'in', sorted(set(t['dataset'] for t in wanted))]])
     found = dict((logic.snapshot_task_key(row), row) for row in rows)
     result = {}
+    run.pending = ['snapshot task %s@%s' % logic.snapshot_task_key(t) for t in wanted]
     for task in wanted:
         key = logic.snapshot_task_key(task)
         label = '%s@%s' % key
-        entry = found.get(key)
-        before = logic.shown_snapshot_task(entry) if entry else None
-        if task['state'] == 'absent':
-            result[label] = None
-            if entry:
+        with run.step('snapshot task %s' % label):
+            entry = found.get(key)
+            before = logic.shown_snapshot_task(entry) if entry else None
+            if task['state'] == 'absent':
+                result[label] = None
+                if entry:
+                    if not run.check_mode:
+                        session.call('pool.snapshottask.delete', entry['id'])
+                    run.change('remove snapshot task %s' % label, label, before, None)
+                continue
+            if entry is None:
+                payload = logic.snapshot_task_payload(task)
+                after = dict(payload, id=None)
                 if not run.check_mode:
-                    session.call('pool.snapshottask.delete', entry['id'])
-                run.change('remove snapshot task %s' % label, label, before, None)
-            continue
-        if entry is None:
-            payload = logic.snapshot_task_payload(task)
-            after = dict(payload, id=None)
-            if not run.check_mode:
-                created = session.call('pool.snapshottask.create', payload, recheck=lambda k=key: _find(session, k))
-                after = dict(logic.shown_snapshot_task(created), id=created['id'])
-            run.change('create snapshot task %s (every %s, kept %d %s)' % (
-                label, _when(task['schedule']), task['lifetime_value'], task['lifetime_unit'].lower()), label, None,
-                after)
+                    created = session.call('pool.snapshottask.create', payload, recheck=lambda k=key: _find(session, k))
+                    after = dict(logic.shown_snapshot_task(created), id=created['id'])
+                run.change('create snapshot task %s (every %s, kept %d %s)' % (
+                    label, _when(task['schedule']), task['lifetime_value'], task['lifetime_unit'].lower()), label, None,
+                    after)
+                result[label] = after
+                continue
+            update = logic.snapshot_task_update(task, entry)
+            after = dict(before, id=entry['id'])
+            if update:
+                after.update(update)
+                if not run.check_mode:
+                    changed = session.call('pool.snapshottask.update', entry['id'], update)
+                    after = dict(logic.shown_snapshot_task(changed), id=changed['id'])
+                run.change('update snapshot task %s: %s' % (label, ', '.join(sorted(update))), label,
+                           dict((k, before.get(k)) for k in update), dict((k, after.get(k)) for k in update))
             result[label] = after
-            continue
-        update = logic.snapshot_task_update(task, entry)
-        after = dict(before, id=entry['id'])
-        if update:
-            after.update(update)
-            if not run.check_mode:
-                changed = session.call('pool.snapshottask.update', entry['id'], update)
-                after = dict(logic.shown_snapshot_task(changed), id=changed['id'])
-            run.change('update snapshot task %s: %s' % (label, ', '.join(sorted(update))), label,
-                       dict((k, before.get(k)) for k in update), dict((k, after.get(k)) for k in update))
-        result[label] = after
     return {'tasks': result}
 
 

@@ -8,6 +8,8 @@ PRIVATE to the homelab.cluster collection; its API may change without notice.
 
 from __future__ import annotations
 
+import contextlib
+
 from ansible.module_utils.basic import env_fallback
 from ansible.module_utils.basic import missing_required_lib
 
@@ -25,6 +27,8 @@ CONNECTION = dict(
     auth_mechanism=dict(type='str', default='auto', choices=['auto', 'scram', 'plain']),
     timeout=dict(type='int', default=30),
     job_timeout=dict(type='int', default=600),
+    api_token=dict(type='str', no_log=True),
+    rate_limit_wait=dict(type='int', default=65),
 )
 
 
@@ -62,7 +66,8 @@ class Run:
             self.session = self._factory(
                 params['api_url'], params['api_username'], params['api_key'], validate_certs=params['validate_certs'],
                 ca_path=params['ca_path'], timeout=params['timeout'], job_timeout=params['job_timeout'],
-                auth_mechanism=params['auth_mechanism'])
+                auth_mechanism=params['auth_mechanism'], token=params['api_token'],
+                rate_limit_wait=params['rate_limit_wait'])
             self.session.open()
         except TrueNASError as exc:
             self.module.fail_json(msg='TrueNAS at %s as %s: %s' % (params['api_url'], params['api_username'], exc),
@@ -76,6 +81,13 @@ class Run:
         return {'url': self.session.url, 'version': self.session.features['version'] if self.session.features
                 else None, 'mechanism': self.session.mechanism, 'key_logins': stats['key_logins'],
                 'token_logins': stats['token_logins'], 'reconnects': stats['reconnects'], 'calls': stats['calls']}
+
+    @contextlib.contextmanager
+    def step(self, label):
+        """One object of the run: it leaves the 'not done' list only when its block ends without an error."""
+        yield
+        if label in self.pending:
+            self.pending.remove(label)
 
     def change(self, phrase, key=None, before=None, after=None):
         self.changes.append(phrase)

@@ -12,6 +12,11 @@ an account after 3 failed logins in 15 minutes, so a session:
   again with the key, and never retries a refused login;
 * right after the login asks for a single-use token (``auth.generate_token``), so that if the websocket drops
   it reconnects ONCE and authenticates with the token (``TOKEN_PLAIN``), not the key;
+* or, given a session token that an earlier run of the same play issued (``auth.generate_token``, multi-use,
+  bound to this address, minutes long), logs in with ``auth.login_with_token`` instead: one key login per
+  play instead of one per module, and a rate-limit bucket of its own; a refused token falls back to the key;
+* when TrueNAS throttles an unauthenticated call ("Rate Limit Exceeded", which never reaches the password
+  check), waits for its one-minute window to pass and tries that call once more;
 * after a drop, repeats a call only when that is safe: reads, or a write whose ``recheck`` shows it did not
   happen (a create that did happen is not sent twice);
 * waits for jobs by polling ``core.get_jobs`` with a deadline; a job outlives a dropped connection.
@@ -40,7 +45,7 @@ class LoginFailed(TrueNASError):
 class Session:
     def __init__(self, url, username, api_key, validate_certs=True, ca_path=None, timeout=30, job_timeout=600,
                  auth_mechanism='auto', channel_binding=True, connector=None, sleep=time.sleep,
-                 clock=time.monotonic):
+                 clock=time.monotonic, token=None, rate_limit_wait=65):
         self.transport = Transport(url, validate_certs, ca_path, timeout, connector)
         self.username = username
         self.api_key = api_key
@@ -50,6 +55,9 @@ class Session:
         self._sleep = sleep
         self._clock = clock
         self._token = None
+        self._given_token = token
+        self.rate_limit_wait = rate_limit_wait
+        self._throttled = False
         self.mechanism = None
         self.version = None
         self.features = None
@@ -64,6 +72,9 @@ class Session:
 
     def open(self):
         self.transport.connect()
+        if self._given_token and self._login_with_token():
+            self._after_login(reconnect_token=self._given_token)
+            return self
         offered = self._probe()
         self.mechanism = versions.choose_mechanism(offered, self.auth_mechanism)
         if self.mechanism == 'API_KEY_PLAIN' and not self.transport.tls and not is_loopback(self.url):
@@ -74,13 +85,49 @@ class Session:
         else:
             self._login_plain()
         self.stats['key_logins'] += 1
+        self._after_login()
+        return self
+
+    def _after_login(self, reconnect_token=None):
         self.version = versions.parse(self._raw('system.version_short'))
         self.features = versions.features(self.version)
+        if reconnect_token is not None:
+            self._token = reconnect_token  # multi-use: it serves for the one reconnect as well
+            return
         try:
             self._token = self._raw('auth.generate_token', 600, {}, True, True)
         except CallFailed as exc:  # e.g. a STIG security level; the session then cannot reconnect
             self.warnings.append('no reconnect token (%s): a dropped connection will end this run' % exc.reason)
-        return self
+
+    def _login_with_token(self):
+        try:
+            ok = self._unauthenticated('auth.login_with_token', self._given_token)
+        except CallFailed as exc:
+            raise self._login_error(exc) from None
+        if ok is True:
+            self.mechanism = 'TOKEN_PLAIN'
+            self.stats['token_logins'] += 1
+            return True
+        self.warnings.append('the session token was refused (expired, or issued to another address); logged in '
+                             'with the API key instead')
+        return False
+
+    def issue_token(self, ttl):
+        """A multi-use token for the next module runs of this play (same address, ttl seconds)."""
+        return self._raw('auth.generate_token', ttl, {}, True, False)
+
+    def _unauthenticated(self, method, *params):
+        """A call made before login; throttled once, it waits out TrueNAS's one-minute window and tries again."""
+        try:
+            return self._raw(method, *params)
+        except CallFailed as exc:
+            if RATE_LIMIT not in (exc.reason or exc.message) or self._throttled or self.rate_limit_wait <= 0:
+                raise
+            self._throttled = True
+            self.warnings.append('TrueNAS throttled %s from this address (more than 20 calls in a minute); waited '
+                                 '%ss and tried once more' % (method, self.rate_limit_wait))
+            self._sleep(self.rate_limit_wait)
+            return self._raw(method, *params)
 
     def _raw(self, method, *params):
         self.stats['calls'] += 1
@@ -88,7 +135,7 @@ class Session:
 
     def _probe(self):
         try:
-            result = self._raw('auth.mechanism_choices')
+            result = self._unauthenticated('auth.mechanism_choices')
         except CallFailed as exc:
             offered = versions.mechanisms_from_probe(error=exc.reason or exc.message)
             if offered is None:
@@ -102,14 +149,15 @@ class Session:
     def _login_error(self, exc):
         if RATE_LIMIT in (exc.reason or exc.message):
             return LoginFailed('%s: TrueNAS throttles this address (more than 20 unauthenticated calls of one '
-                               'method in a minute, from every tool on this controller together); wait a minute. '
-                               'Batch objects into one module run instead of one task per object.' % exc.method,
+                               'method in a minute, from every tool on this controller together) and still did after '
+                               'a wait. Batch objects into one module run, and pass the session token of a first '
+                               'run (truenas_info issue_token) to the others.' % exc.method,
                                method=exc.method, reason=exc.reason)
         return LoginFailed(str(exc), method=exc.method, reason=exc.reason)
 
     def _login_call(self, data):
         try:
-            return self._raw('auth.login_ex', data)
+            return self._unauthenticated('auth.login_ex', data)
         except CallFailed as exc:
             raise self._login_error(exc) from None
 
