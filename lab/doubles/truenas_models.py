@@ -68,7 +68,8 @@ def models(release):
                                                   'rfc_str': (Str(), REQUIRED)})
 
     encryption_options = Model('PoolCreateEncryptionOptions', {
-        'generate_key': (Bool(), False), 'pbkdf2iters': (Int(ge=1300000 if v26 else 100000), 1300000 if v26 else 350000),
+        'generate_key': (Bool(), False),
+        'pbkdf2iters': (Int(ge=1300000 if v26 else 100000), 1300000 if v26 else 350000),
         'algorithm': (Enum('AES-128-CCM', 'AES-192-CCM', 'AES-256-CCM', 'AES-128-GCM', 'AES-192-GCM', 'AES-256-GCM'),
                       'AES-256-GCM'),
         'passphrase': (Null(Str(min_length=8)), None), 'key': (Null(Str(min_length=64, max_length=64)), None)})

@@ -68,7 +68,8 @@ def query(rows, filters, options):
     result = [copy.deepcopy(row) for row in rows if all(_match(row, flt) for flt in filters)]
     for key in reversed(options.get('order_by') or []):
         reverse = key.startswith('-')
-        result.sort(key=lambda row, k=key.lstrip('-'): (_get(row, k) is None, _get(row, k)), reverse=reverse)
+        field = key.lstrip('-')
+        result.sort(key=lambda row, k=field: (_get(row, k) is None, _get(row, k)), reverse=reverse)
     if options.get('select'):
         result = [{key: _get(row, key) for key in options['select'] if isinstance(key, str)} for row in result]
     if options.get('count'):

@@ -49,7 +49,8 @@ class Int(Spec):
     def check(self, value, loc, errors):
         if isinstance(value, bool):
             value = int(value)  # pydantic lax mode takes a bool for an int
-        elif isinstance(value, str) and re.match(r'^-?\d+$', value.strip()) or isinstance(value, float) and value.is_integer():
+        elif (isinstance(value, str) and re.match(r'^-?\d+$', value.strip())) or (
+                isinstance(value, float) and value.is_integer()):
             value = int(value)
         if not isinstance(value, int):
             errors.append((loc, 'Input should be a valid integer'))

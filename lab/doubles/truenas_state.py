@@ -284,7 +284,8 @@ class Nas(Objects):
                                  for p in paths):
                 continue
             rows.append({'createtxg': snap['createtxg'], 'guid': snap['createtxg'] * 7919,
-                         'name': '%s@%s' % (snap['dataset'], snap['snapshot_name']), 'pool': snap['dataset'].split('/')[0],
+                         'name': '%s@%s' % (snap['dataset'], snap['snapshot_name']),
+                         'pool': snap['dataset'].split('/')[0],
                          'dataset': snap['dataset'], 'snapshot_name': snap['snapshot_name'], 'type': 'SNAPSHOT',
                          'holds': None, 'properties': None if data.get('properties') is None else {},
                          'user_properties': None})

@@ -154,7 +154,7 @@ def desired_items(params):
             raise logic.DatasetError('%s: set properties inside each item of datasets, not beside it'
                                      % ', '.join(stray))
         return [(item, 'datasets[%d]' % index) for index, item in enumerate(params['datasets'])]
-    item = dict((key, params[key]) for key in PROPERTY_OPTIONS)
+    item = {key: params[key] for key in PROPERTY_OPTIONS}
     item['name'] = params['name']
     return [(item, 'dataset')]
 
@@ -163,12 +163,12 @@ def apply(run):
     params = run.module.params
     wanted = [logic.normalise(item, where) for item, where in desired_items(params)]
     names = [d['name'] for d in wanted]
-    duplicates = sorted(set(n for n in names if names.count(n) > 1))
+    duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
         raise logic.DatasetError('datasets: %s declared twice' % ', '.join(duplicates))
     session = run.connect()
     rows = session.call('pool.dataset.query', [['id', 'in', names]], {'extra': {'retrieve_children': False}})
-    found = dict((row['id'], row) for row in rows)
+    found = {row['id']: row for row in rows}
     problems = [p for d in wanted if d['name'] in found for p in logic.conflicts(d, found[d['name']])]
     if problems:
         raise logic.DatasetError('nothing was changed: ' + '; '.join(problems))
@@ -182,7 +182,7 @@ def apply(run):
             if update:
                 plan.append(('update', desired, update))
     run.pending = ['%s %s' % (action, desired['name']) for action, desired, _payload in plan]
-    result = dict((name, logic.shown(entry)) for name, entry in found.items())
+    result = {name: logic.shown(entry) for name, entry in found.items()}
     for action, desired, payload in plan:
         name = desired['name']
         before = logic.shown(found[name]) if name in found else None

@@ -147,7 +147,7 @@ def read(run):
     result = {'version': {'release': feats['version'], 'full': session.call('system.version_short')}}
     only = params['datasets']
     if 'pools' in gather:
-        scrubs = dict((s['pool_name'], s) for s in session.call('pool.scrub.query'))
+        scrubs = {s['pool_name']: s for s in session.call('pool.scrub.query')}
         result['pools'] = [dict(pool_logic.summary(p), scrub=scrubs.get(p['name'])) for p in session.call('pool.query')]
     names = list(only or [])
     if 'datasets' in gather or ('snapshots' in gather and not only):
@@ -155,32 +155,32 @@ def read(run):
         rows = session.call('pool.dataset.query', filters, {'extra': {'retrieve_children': False}})
         names = names or [row['id'] for row in rows]
         if 'datasets' in gather:
-            result['datasets'] = dict((row['id'], dict(
+            result['datasets'] = {row['id']: dict(
                 datasets_logic.shown(row), used=_raw(row, 'used'), available=_raw(row, 'available'),
-                mountpoint=row.get('mountpoint'))) for row in rows)
+                mountpoint=row.get('mountpoint')) for row in rows}
     if 'shares' in gather:
         result['shares'] = {
-            'nfs': dict((row['path'], share_logic.shown_nfs(row)) for row in session.call('sharing.nfs.query')),
-            'smb': dict((row['name'], share_logic.shown_smb(versions.smb_entry(row, feats)))
-                        for row in session.call('sharing.smb.query'))}
+            'nfs': {row['path']: share_logic.shown_nfs(row) for row in session.call('sharing.nfs.query')},
+            'smb': {row['name']: share_logic.shown_smb(versions.smb_entry(row, feats))
+                        for row in session.call('sharing.smb.query')}}
     if 'tasks' in gather:
         result['tasks'] = {
-            'snapshot': dict(('%s@%s' % task_logic.snapshot_task_key(t), dict(
-                task_logic.shown_snapshot_task(t), id=t['id'], state=t.get('state')))
-                for t in session.call('pool.snapshottask.query')),
-            'replication': dict((r['name'], dict(task_logic.shown_replication(r), id=r['id'], state=r.get('state')))
-                                for r in session.call('replication.query'))}
+            'snapshot': {'%s@%s' % task_logic.snapshot_task_key(t): dict(
+                task_logic.shown_snapshot_task(t), id=t['id'], state=t.get('state'))
+                for t in session.call('pool.snapshottask.query')},
+            'replication': {r['name']: dict(task_logic.shown_replication(r), id=r['id'], state=r.get('state'))
+                                for r in session.call('replication.query')}}
     if 'snapshots' in gather:
         method, query = versions.snapshot_query(feats, names)
         result['snapshots'] = versions.snapshot_summary(session.call(method, *query), names) if names else {}
     if 'alerts' in gather:
-        result['alerts'] = [dict((k, a.get(k)) for k in ('level', 'klass', 'text', 'datetime', 'source', 'uuid'))
+        result['alerts'] = [{k: a.get(k) for k in ('level', 'klass', 'text', 'datetime', 'source', 'uuid')}
                             for a in session.call('alert.list') if not a.get('dismissed')]
     if params['issue_token']:
         result['session_token'] = session.issue_token(params['token_ttl'])
     if 'disks' in gather:
         details = session.call('disk.details', {'join_partitions': True, 'type': 'BOTH'})
-        result['disks'] = [dict(dict((k, d.get(k)) for k in ('name', 'serial', 'size', 'model', 'type')),
+        result['disks'] = [dict({k: d.get(k) for k in ('name', 'serial', 'size', 'model', 'type')},
                                 pool=d.get('imported_zpool') or d.get('exported_zpool'),
                                 partitions=[p.get('name') for p in d.get('partitions') or []])
                            for d in sorted(details.get('used', []) + details.get('unused', []),

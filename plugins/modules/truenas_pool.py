@@ -202,7 +202,7 @@ def _scrub(run, session, summary, pool, desired):
     if not run.check_mode:
         after = session.call('pool.scrub.update', current['id'], update)
     run.change('update scrub task of %s: %s' % (name, ', '.join(sorted(update))), 'scrub ' + name,
-               dict((k, current.get(k)) for k in update), dict((k, after.get(k)) for k in update))
+               {k: current.get(k) for k in update}, {k: after.get(k) for k in update})
     return after
 
 

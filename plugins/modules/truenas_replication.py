@@ -170,7 +170,7 @@ def apply(run):
     wanted = [logic.normalise_replication(item, 'replications[%d]' % i)
               for i, item in enumerate(run.module.params['replications'])]
     names = [t['name'] for t in wanted]
-    twice = sorted(set(n for n in names if names.count(n) > 1))
+    twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
         raise logic.TaskError('replications: %s declared twice' % ', '.join(twice))
     session = run.connect()
@@ -187,7 +187,7 @@ def apply(run):
             if not isinstance(ref, int):
                 run.module.warn('check mode: replication %s would bind the snapshot task %s, which does not exist '
                                 'yet (the snapshot task step creates it)' % (task['name'], ref))
-    found = dict((row['name'], row) for row in session.call('replication.query', [['name', 'in', names]]))
+    found = {row['name']: row for row in session.call('replication.query', [['name', 'in', names]])}
     result = {}
     run.pending = ['replication %s' % t['name'] for t in resolved]
     for task in resolved:
@@ -218,7 +218,7 @@ def apply(run):
                 if not run.check_mode:
                     after = logic.shown_replication(session.call('replication.update', entry['id'], update))
                 run.change('update replication %s: %s' % (name, ', '.join(sorted(update))), name,
-                           dict((k, before.get(k)) for k in update), dict((k, after.get(k)) for k in update))
+                           {k: before.get(k) for k in update}, {k: after.get(k) for k in update})
             result[name] = after
     return {'replications': result}
 

@@ -192,7 +192,7 @@ STATE = dict(type='str', default='present', choices=['present', 'absent'])
 
 def _unique(items, key, what):
     seen = [key(item) for item in items]
-    twice = sorted(set(k for k in seen if seen.count(k) > 1))
+    twice = sorted({k for k in seen if seen.count(k) > 1})
     if twice:
         raise logic.ShareError('%s: %s declared twice' % (what, ', '.join(twice)))
 
@@ -214,13 +214,12 @@ def apply(run):
             if share['state'] == 'present':
                 versions.smb_payload(logic.smb_payload(share), feats)
     run.pending = ['NFS export %s' % s['path'] for s in nfs] + ['SMB share %s' % s['name'] for s in smb]
-    result = {'nfs': _nfs(run, session, nfs) if nfs else {}, 'smb': _smb(run, session, smb, feats) if smb else {}}
-    return result
+    return {'nfs': _nfs(run, session, nfs) if nfs else {}, 'smb': _smb(run, session, smb, feats) if smb else {}}
 
 
 def _nfs(run, session, shares):
     rows = session.call('sharing.nfs.query', [['path', 'in', [s['path'] for s in shares]]])
-    found = dict((row['path'], row) for row in rows)
+    found = {row['path']: row for row in rows}
     result = {}
     for share in shares:
         path, entry = share['path'], found.get(share['path'])
@@ -249,7 +248,7 @@ def _nfs(run, session, shares):
                 if not run.check_mode:
                     after = logic.shown_nfs(session.call('sharing.nfs.update', entry['id'], update))
                 run.change('update NFS export %s: %s' % (path, ', '.join(sorted(update))), 'nfs ' + path,
-                           dict((k, before.get(k)) for k in update), dict((k, after.get(k)) for k in update))
+                           {k: before.get(k) for k in update}, {k: after.get(k) for k in update})
             result[path] = after
     return result
 
@@ -261,7 +260,7 @@ def _find(session, method, key, value):
 
 def _smb(run, session, shares, feats):
     rows = [versions.smb_entry(row, feats) for row in session.call('sharing.smb.query')]
-    found = dict((row['name'].lower(), row) for row in rows)
+    found = {row['name'].lower(): row for row in rows}
     result = {}
     for share in shares:
         name, entry = share['name'], found.get(share['name'].lower())
@@ -292,7 +291,7 @@ def _smb(run, session, shares, feats):
                     changed = session.call('sharing.smb.update', entry['id'], versions.smb_payload(update, feats))
                     after = logic.shown_smb(versions.smb_entry(changed, feats))
                 run.change('update SMB share %s: %s' % (name, ', '.join(sorted(update))), 'smb ' + name,
-                           dict((k, before.get(k)) for k in update), dict((k, after.get(k)) for k in update))
+                           {k: before.get(k) for k in update}, {k: after.get(k) for k in update})
             result[name] = after
     return result
 

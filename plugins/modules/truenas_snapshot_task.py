@@ -114,12 +114,12 @@ from ansible_collections.homelab.cluster.plugins.module_utils._truenas.module im
 def apply(run):
     wanted = [logic.normalise_snapshot_task(item, 'tasks[%d]' % i) for i, item in enumerate(run.module.params['tasks'])]
     keys = [logic.snapshot_task_key(t) for t in wanted]
-    twice = sorted(set('%s@%s' % k for k in keys if keys.count(k) > 1))
+    twice = sorted({'%s@%s' % k for k in keys if keys.count(k) > 1})
     if twice:
         raise logic.TaskError('tasks: %s declared twice' % ', '.join(twice))
     session = run.connect()
-    rows = session.call('pool.snapshottask.query', [['dataset', 'in', sorted(set(t['dataset'] for t in wanted))]])
-    found = dict((logic.snapshot_task_key(row), row) for row in rows)
+    rows = session.call('pool.snapshottask.query', [['dataset', 'in', sorted({t['dataset'] for t in wanted})]])
+    found = {logic.snapshot_task_key(row): row for row in rows}
     result = {}
     run.pending = ['snapshot task %s@%s' % logic.snapshot_task_key(t) for t in wanted]
     for task in wanted:
@@ -154,7 +154,7 @@ def apply(run):
                     changed = session.call('pool.snapshottask.update', entry['id'], update)
                     after = dict(logic.shown_snapshot_task(changed), id=changed['id'])
                 run.change('update snapshot task %s: %s' % (label, ', '.join(sorted(update))), label,
-                           dict((k, before.get(k)) for k in update), dict((k, after.get(k)) for k in update))
+                           {k: before.get(k) for k in update}, {k: after.get(k) for k in update})
             result[label] = after
     return {'tasks': result}
 

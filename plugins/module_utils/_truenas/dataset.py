@@ -38,7 +38,7 @@ SHARE_TYPE_SETS = {
     'apps': {'casesensitivity': 'sensitive', 'acltype': 'nfsv4', 'aclmode': 'passthrough', 'atime': 'off'},
 }
 UNITS = {'': 1, 'K': 1024, 'M': 1024 ** 2, 'G': 1024 ** 3, 'T': 1024 ** 4, 'P': 1024 ** 5}
-RECORDSIZES = [512 * 2 ** n for n in range(0, 16)]  # 512 .. 16M
+RECORDSIZES = [512 * 2 ** n for n in range(16)]  # 512 .. 16M
 INHERIT = 'inherit'
 
 
@@ -254,7 +254,7 @@ def public(desired):
 
 def shown(entry):
     """An existing dataset in the shape of public(): the managed properties' values."""
-    values = dict((key, value) for key, (value, _source) in current(entry).items() if key != 'casesensitivity')
+    values = {key: value for key, (value, _source) in current(entry).items() if key != 'casesensitivity'}
     values['encryption'] = bool(entry.get('encrypted'))
     return values
 

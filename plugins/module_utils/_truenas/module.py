@@ -18,18 +18,18 @@ from ansible_collections.homelab.cluster.plugins.module_utils._truenas.rpc impor
 from ansible_collections.homelab.cluster.plugins.module_utils._truenas.rpc import TrueNASError
 from ansible_collections.homelab.cluster.plugins.module_utils._truenas.session import Session
 
-CONNECTION = dict(
-    api_url=dict(type='str', required=True, fallback=(env_fallback, ['TRUENAS_URL'])),
-    api_username=dict(type='str', required=True, fallback=(env_fallback, ['TRUENAS_API_USERNAME'])),
-    api_key=dict(type='str', required=True, no_log=True, fallback=(env_fallback, ['TRUENAS_API_KEY'])),
-    validate_certs=dict(type='bool', default=True),
-    ca_path=dict(type='path'),
-    auth_mechanism=dict(type='str', default='auto', choices=['auto', 'scram', 'plain']),
-    timeout=dict(type='int', default=30),
-    job_timeout=dict(type='int', default=600),
-    api_token=dict(type='str', no_log=True),
-    rate_limit_wait=dict(type='int', default=65),
-)
+CONNECTION = {
+    'api_url': {'type': 'str', 'required': True, 'fallback': (env_fallback, ['TRUENAS_URL'])},
+    'api_username': {'type': 'str', 'required': True, 'fallback': (env_fallback, ['TRUENAS_API_USERNAME'])},
+    'api_key': {'type': 'str', 'required': True, 'no_log': True, 'fallback': (env_fallback, ['TRUENAS_API_KEY'])},
+    'validate_certs': {'type': 'bool', 'default': True},
+    'ca_path': {'type': 'path'},
+    'auth_mechanism': {'type': 'str', 'default': 'auto', 'choices': ['auto', 'scram', 'plain']},
+    'timeout': {'type': 'int', 'default': 30},
+    'job_timeout': {'type': 'int', 'default': 600},
+    'api_token': {'type': 'str', 'no_log': True},
+    'rate_limit_wait': {'type': 'int', 'default': 65},
+}
 
 
 def argument_spec(**options):

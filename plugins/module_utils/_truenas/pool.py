@@ -23,8 +23,8 @@ class PoolError(ValueError):
 def resolve_disks(wanted, details, where='disks'):
     """Names or serial numbers -> disk names, from disk.details {used, unused} (both lists)."""
     rows = list(details.get('used') or []) + list(details.get('unused') or [])
-    by_name = dict((row['name'], row) for row in rows)
-    by_serial = dict((row.get('serial'), row) for row in rows if row.get('serial'))
+    by_name = {row['name']: row for row in rows}
+    by_serial = {row.get('serial'): row for row in rows if row.get('serial')}
     names, missing = [], []
     for item in wanted:
         key = str(item).strip()
@@ -38,7 +38,7 @@ def resolve_disks(wanted, details, where='disks'):
     if missing:
         raise PoolError('%s: no disk named (or with the serial) %s on the NAS; it has %s'
                         % (where, ', '.join(missing), ', '.join(sorted(by_name)) or 'none'))
-    duplicates = sorted(set(name for name in names if names.count(name) > 1))
+    duplicates = sorted({name for name in names if names.count(name) > 1})
     if duplicates:
         raise PoolError('%s: %s given twice' % (where, ', '.join(duplicates)))
     return names, by_name
@@ -97,7 +97,7 @@ def usable_bytes(layout, names, by_name, vdev_width=None):
 def layout_of(pool):
     """A pool.query entry -> {layout, vdevs, disks} of its data vdevs."""
     data = ((pool.get('topology') or {}).get('data')) or []
-    types = sorted(set(str(vdev.get('type', '')).lower() for vdev in data))
+    types = sorted({str(vdev.get('type', '')).lower() for vdev in data})
     disks = []
     for vdev in data:
         children = vdev.get('children') or []
@@ -144,7 +144,7 @@ def scrub_desired(scrub):
         unknown = sorted(set(schedule) - set(CRON_KEYS))
         if unknown:
             raise PoolError('scrub.schedule: unknown key(s) %s (minute, hour, dom, month, dow)' % ', '.join(unknown))
-        desired['schedule'] = dict((key, str(value)) for key, value in schedule.items() if value is not None)
+        desired['schedule'] = {key: str(value) for key, value in schedule.items() if value is not None}
     if 'threshold' in desired and (not isinstance(desired['threshold'], int) or desired['threshold'] < 0):
         raise PoolError('scrub.threshold: expected whole days >= 0, got %r' % (desired['threshold'],))
     return desired
@@ -169,7 +169,7 @@ def scrub_update(current, desired):
         if key == 'schedule':
             have = current.get('schedule') or {}
             if schedule_differs(have, value, CRON_KEYS):
-                update['schedule'] = dict((k, str(have.get(k, '*'))) for k in CRON_KEYS)
+                update['schedule'] = {k: str(have.get(k, '*')) for k in CRON_KEYS}
                 update['schedule'].update(value)
         elif current.get(key) != value:
             update[key] = value

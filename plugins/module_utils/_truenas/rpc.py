@@ -13,6 +13,7 @@ turns into one reconnect.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import json
 import socket
@@ -177,10 +178,8 @@ class Transport:
 
     def close(self):
         if self._ws is not None:
-            try:
+            with contextlib.suppress(Exception):  # closing a dead socket is not an error worth reporting
                 self._ws.close()
-            except Exception:  # noqa: S110 - closing a dead socket is not an error worth reporting
-                pass
         self._ws = None
 
     def request(self, method, params):

@@ -31,8 +31,8 @@ from ansible_collections.homelab.cluster.plugins.module_utils._truenas import ve
 from ansible_collections.homelab.cluster.plugins.module_utils._truenas.rpc import CallFailed
 from ansible_collections.homelab.cluster.plugins.module_utils._truenas.rpc import ConnectionLost
 from ansible_collections.homelab.cluster.plugins.module_utils._truenas.rpc import Transport
-from ansible_collections.homelab.cluster.plugins.module_utils._truenas.rpc import is_loopback
 from ansible_collections.homelab.cluster.plugins.module_utils._truenas.rpc import TrueNASError
+from ansible_collections.homelab.cluster.plugins.module_utils._truenas.rpc import is_loopback
 
 JOB_DONE = ('SUCCESS', 'FAILED', 'ABORTED')
 RATE_LIMIT = 'Rate Limit Exceeded'

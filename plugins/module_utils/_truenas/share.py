@@ -122,17 +122,17 @@ def _norm(key, value):
 
 def nfs_update(share, entry):
     """{field: value} that turn the export into the declared one; {} when it matches."""
-    return dict((key, share[key]) for key in NFS_FIELDS if _norm(key, entry.get(key)) != _norm(key, share[key]))
+    return {key: share[key] for key in NFS_FIELDS if _norm(key, entry.get(key)) != _norm(key, share[key])}
 
 
 def nfs_payload(share):
-    return dict((key, share[key]) for key in ('path',) + NFS_FIELDS)
+    return {key: share[key] for key in ('path',) + NFS_FIELDS}
 
 
 def smb_update(share, entry):
     """entry in 25.10 terms -> the changed fields; purpose and options always travel together (the API
     refuses one without the other)."""
-    update = dict((key, share[key]) for key in SMB_FIELDS if entry.get(key) != share[key])
+    update = {key: share[key] for key in SMB_FIELDS if entry.get(key) != share[key]}
     have = entry.get('options') or {}
     if any(_norm(key, have.get(key)) != _norm(key, value) for key, value in share['options'].items()) or (
             'purpose' in update):
@@ -144,16 +144,16 @@ def smb_update(share, entry):
 
 
 def smb_payload(share):
-    return dict((key, share[key]) for key in ('name',) + SMB_FIELDS + ('options',))
+    return {key: share[key] for key in ('name',) + SMB_FIELDS + ('options',)}
 
 
 def shown_nfs(entry):
-    return dict((key, _norm(key, entry.get(key))) for key in ('path',) + NFS_FIELDS)
+    return {key: _norm(key, entry.get(key)) for key in ('path',) + NFS_FIELDS}
 
 
 def shown_smb(entry):
-    shown = dict((key, entry.get(key)) for key in ('name',) + SMB_FIELDS)
-    shown['options'] = dict((k, _norm(k, v)) for k, v in (entry.get('options') or {}).items())
+    shown = {key: entry.get(key) for key in ('name',) + SMB_FIELDS}
+    shown['options'] = {k: _norm(k, v) for k, v in (entry.get('options') or {}).items()}
     return shown
 
 

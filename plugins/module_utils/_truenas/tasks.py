@@ -83,11 +83,11 @@ def _differs(key, have, want):
 
 
 def snapshot_task_update(task, entry):
-    return dict((key, task[key]) for key in SNAPSHOT_FIELDS if _differs(key, entry.get(key), task[key]))
+    return {key: task[key] for key in SNAPSHOT_FIELDS if _differs(key, entry.get(key), task[key])}
 
 
 def snapshot_task_payload(task):
-    return dict((key, task[key]) for key in ('dataset', 'naming_schema') + SNAPSHOT_FIELDS)
+    return {key: task[key] for key in ('dataset', 'naming_schema') + SNAPSHOT_FIELDS}
 
 
 def snapshot_task_key(task):
@@ -95,7 +95,7 @@ def snapshot_task_key(task):
 
 
 def shown_snapshot_task(entry):
-    return dict((key, entry.get(key)) for key in ('dataset', 'naming_schema') + SNAPSHOT_FIELDS)
+    return {key: entry.get(key) for key in ('dataset', 'naming_schema') + SNAPSHOT_FIELDS}
 
 
 # ------------------------------------------------------------------------------------------------ replication
@@ -198,13 +198,13 @@ def replication_entry(entry):
 
 def replication_update(task, entry):
     entry = replication_entry(entry)
-    return dict((key, task[key]) for key in REPLICATION_FIELDS if _differs(key, entry.get(key), task[key]))
+    return {key: task[key] for key in REPLICATION_FIELDS if _differs(key, entry.get(key), task[key])}
 
 
 def replication_payload(task):
-    return dict((key, task[key]) for key in ('name',) + REPLICATION_FIELDS)
+    return {key: task[key] for key in ('name',) + REPLICATION_FIELDS}
 
 
 def shown_replication(entry):
     entry = replication_entry(entry)
-    return dict((key, entry.get(key)) for key in ('name',) + REPLICATION_FIELDS)
+    return {key: entry.get(key) for key in ('name',) + REPLICATION_FIELDS}

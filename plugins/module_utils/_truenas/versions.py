@@ -36,7 +36,7 @@ SMB_PURPOSE_2504 = {
     'TIMEMACHINE_SHARE': 'TIMEMACHINE', 'PRIVATE_DATASETS_SHARE': 'PRIVATE_DATASETS',
     'TIME_LOCKED_SHARE': 'WORM_DROPBOX',
 }
-SMB_PURPOSE_FROM_2504 = dict((old, new) for new, old in SMB_PURPOSE_2504.items())
+SMB_PURPOSE_FROM_2504 = {old: new for new, old in SMB_PURPOSE_2504.items()}
 SMB_PURPOSE_FROM_2504['ENHANCED_TIMEMACHINE'] = 'TIMEMACHINE_SHARE'
 SMB_PURPOSES = ('DEFAULT_SHARE', 'LEGACY_SHARE', 'TIMEMACHINE_SHARE', 'MULTIPROTOCOL_SHARE', 'TIME_LOCKED_SHARE',
                 'PRIVATE_DATASETS_SHARE', 'EXTERNAL_SHARE', 'VEEAM_REPOSITORY_SHARE', 'FCP_SHARE')
@@ -118,7 +118,7 @@ SMB_RENAMED_2504 = {'readonly': 'ro', 'access_based_share_enumeration': 'abe'}
 def smb_payload(share, feats):
     """A share in 25.10 terms ({name, path, purpose, comment, enabled, readonly, browsable,
     access_based_share_enumeration, options{...}}) -> the payload this release accepts."""
-    payload = dict((key, value) for key, value in share.items() if key != 'options')
+    payload = {key: value for key, value in share.items() if key != 'options'}
     options = dict(share.get('options') or {})
     if feats['smb_options']:
         if 'options' in share or 'purpose' in share:
@@ -151,7 +151,7 @@ def smb_entry(entry, feats):
     for new, old in SMB_RENAMED_2504.items():
         if old in entry:
             entry[new] = entry.pop(old)
-    entry['options'] = dict((key, entry.pop(key)) for key in SMB_FLAT_2504 if key in entry)
+    entry['options'] = {key: entry.pop(key) for key in SMB_FLAT_2504 if key in entry}
     return entry
 
 
@@ -165,7 +165,7 @@ def snapshot_query(feats, datasets):
 
 def snapshot_summary(rows, datasets):
     """{dataset: {count, latest}} from a snapshot query of any release (latest = highest createtxg)."""
-    summary = dict((name, {'count': 0, 'latest': None, '_txg': -1}) for name in datasets)
+    summary = {name: {'count': 0, 'latest': None, '_txg': -1} for name in datasets}
     for row in rows or []:
         dataset = row.get('dataset') or str(row.get('name', '')).split('@')[0]
         if dataset not in summary:

@@ -20,8 +20,8 @@ def get(port, path):
 
 
 def post(port, path, body):
-    request = urllib.request.Request('http://127.0.0.1:%s%s' % (port, path), data=json.dumps(body).encode(),
-                                     headers={'Content-Type': 'application/json'})
+    request = urllib.request.Request('http://127.0.0.1:%s%s' % (port, path),  # noqa: S310 - the double
+                                     data=json.dumps(body).encode(), headers={'Content-Type': 'application/json'})
     with urllib.request.urlopen(request, timeout=10) as reply:  # noqa: S310
         return json.load(reply)
 
@@ -43,13 +43,13 @@ def converged(port, failures):
     expect(failures, 'tank/media properties', (media['recordsize'], media['compression'], media['atime'],
                                                media['casesensitivity']), ('1048576', 'lz4', 'off', 'insensitive'))
     expect(failures, 'tank/archive compression', state['datasets']['tank/archive']['compression'], 'zstd-9')
-    nfs = dict((s['path'], (sorted(s['hosts']), s['maproot_user'])) for s in state['nfs'])
+    nfs = {s['path']: (sorted(s['hosts']), s['maproot_user']) for s in state['nfs']}
     expect(failures, 'NFS exports (from the inventory)', nfs, {
         '/mnt/tank/k8s': (['10.0.30.10'], 'root'), '/mnt/tank/backups': (['10.0.30.10'], 'root'),
         '/mnt/tank/archive': (['10.0.30.5'], None),
         '/mnt/tank/archive/quarantine': (['10.0.20.10', '10.0.30.5'], None)})
-    smb = dict((s['name'], (s['path'], (s.get('options') or {}).get('hostsallow', s.get('hostsallow'))))
-               for s in state['smb'])
+    smb = {s['name']: (s['path'], (s.get('options') or {}).get('hostsallow', s.get('hostsallow')))
+               for s in state['smb']}
     expect(failures, 'SMB shares for the trusted VLAN', smb, {'media': ('/mnt/tank/media', ['10.0.10.0/24']),
                                                              'family': ('/mnt/tank/family', ['10.0.10.0/24'])})
     scrub = state['scrubs'][0]
