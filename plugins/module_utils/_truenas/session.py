@@ -247,7 +247,11 @@ class Session:
             raise ConnectionLost('the connection dropped during %s; reconnected, but %s was not repeated because '
                                  'it may already have been applied: run again to converge' % (method, method),
                                  method=method)
-        return self._raw(method, *params)
+        try:
+            return self._raw(method, *params)
+        except ConnectionLost as lost:
+            self._reconnect(lost)  # a second drop: raises, since it reconnects once only
+            raise
 
     def job(self, method, *params, **kwargs):
         """Start a job method and wait for its result (polling core.get_jobs), at most ``timeout`` seconds."""
