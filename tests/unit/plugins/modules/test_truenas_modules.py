@@ -3,8 +3,7 @@
 import ssl
 
 import pytest
-from truenas_double import KEY
-from truenas_double import USER
+from ansible.module_utils.basic import AnsibleModule
 from truenas_double import tls_files
 
 from ansible_collections.homelab.cluster.plugins.modules import truenas_dataset
@@ -22,10 +21,24 @@ DATASETS = [{'name': 'tank/media', 'recordsize': '1M', 'share_type': 'smb', 'ati
             {'name': 'tank/archive', 'compression': 'zstd-9'}]
 
 
-def warned(result, text):
-    """ansible-core 2.19 returns warnings as {event: {msg}} summaries, older ones as strings."""
-    messages = [w['event']['msg'] if isinstance(w, dict) else w for w in result.get('warnings', [])]
-    return any(text in message for message in messages)
+WARNINGS = []
+
+
+@pytest.fixture(autouse=True)
+def record_warnings(monkeypatch):
+    """module.warn() lands in the result, or on the controller's display once controller code was imported by
+    another test: record it either way."""
+    del WARNINGS[:]
+    original = AnsibleModule.warn
+
+    def warn(self, warning, *args, **kwargs):
+        WARNINGS.append(warning)
+        return original(self, warning, *args, **kwargs)
+    monkeypatch.setattr(AnsibleModule, 'warn', warn)
+
+
+def warned(_result, text):
+    return any(text in message for message in WARNINGS)
 
 
 def make_pool(run_module, nas, **extra):

@@ -176,7 +176,7 @@ def test_throttle_passes_after_the_wait():
 
 def test_token_login_skips_the_key():
     fake = Fake()
-    made = session(fake, token='multi').open()
+    made = session(fake, token='multi').open()  # noqa: S106 - a test token
     assert (made.mechanism, made.stats['key_logins'], made.stats['token_logins']) == ('TOKEN_PLAIN', 0, 1)
     assert fake.count('auth.login_ex') == 0 and fake.count('auth.mechanism_choices') == 0
 
@@ -184,7 +184,7 @@ def test_token_login_skips_the_key():
 def test_refused_token_falls_back_to_the_key():
     fake = Fake()
     fake.results['auth.login_with_token'] = False
-    made = session(fake, token='stale').open()
+    made = session(fake, token='stale').open()  # noqa: S106 - a test token
     assert made.mechanism == 'API_KEY_PLAIN' and made.stats['key_logins'] == 1 and 'refused' in made.warnings[0]
 
 
