@@ -29,8 +29,8 @@ def _error_data(errno_, reason, extra=None, klass='CallError'):
 
 
 def call_error(message, errno_=EFAULT):
-    return RpcError(-32001, 'Method call error', _error_data(errno_, '[%s] %s' % (ERRNAMES.get(errno_, 'EFAULT'),
-                                                                                    message)))
+    reason = '[%s] %s' % (ERRNAMES.get(errno_, 'EFAULT'), message)
+    return RpcError(-32001, 'Method call error', _error_data(errno_, reason))
 
 
 def validation_error(errors):
@@ -83,5 +83,3 @@ def query(rows, filters, options):
 
 def _now():
     return {'$date': int(time.time() * 1000)}
-
-

@@ -33,8 +33,8 @@ class Str(Spec):
         if not isinstance(value, str):
             errors.append((loc, 'Input should be a valid string'))
         elif len(value) < self.min_length:
-            errors.append((loc, 'String should have at least %d character%s' % (self.min_length,
-                                                                                 '' if self.min_length == 1 else 's')))
+            plural = '' if self.min_length == 1 else 's'
+            errors.append((loc, 'String should have at least %d character%s' % (self.min_length, plural)))
         elif self.max_length is not None and len(value) > self.max_length:
             errors.append((loc, 'String should have at most %d characters' % self.max_length))
         elif self.pattern and not re.match(self.pattern, value):

@@ -37,7 +37,6 @@ SEED_DISKS = [
 ]
 
 
-
 class Nas(Objects):
     def __init__(self, double, job_seconds):
         self.double = double
@@ -265,8 +264,8 @@ class Nas(Objects):
         return {'taken': taken}
 
     def _snapshot_rows(self):
-        return [{'id': '%s@%s' % (s['dataset'], s['snapshot_name']), 'name': '%s@%s' % (s['dataset'],
-                                                                                      s['snapshot_name']),
+        return [{'id': '%s@%s' % (s['dataset'], s['snapshot_name']),
+                 'name': '%s@%s' % (s['dataset'], s['snapshot_name']),
                  'pool': s['dataset'].split('/')[0], 'type': 'SNAPSHOT', 'snapshot_name': s['snapshot_name'],
                  'dataset': s['dataset'], 'createtxg': str(s['createtxg']), 'properties': {}}
                 for s in self.snapshots]

@@ -24,9 +24,65 @@ options:
     description: The dataset, C(pool/name[/child]). Mutually exclusive with O(datasets).
     type: str
   datasets:
-    description: Many datasets, each with O(name) and the properties below.
+    description:
+      - Many datasets, each with C(name) and the properties of the single form (same meaning, same values).
     type: list
     elements: dict
+    suboptions:
+      name:
+        description: The dataset, C(pool/name[/child]).
+        type: str
+        required: true
+      comments:
+        description: See O(comments).
+        type: str
+      compression:
+        description: See O(compression).
+        type: str
+      atime:
+        description: See O(atime).
+        type: raw
+      recordsize:
+        description: See O(recordsize).
+        type: str
+      quota:
+        description: See O(quota).
+        type: raw
+      refquota:
+        description: See O(refquota).
+        type: raw
+      sync:
+        description: See O(sync).
+        type: str
+      exec:
+        description: See O(exec).
+        type: raw
+      readonly:
+        description: See O(readonly).
+        type: raw
+      snapdir:
+        description: See O(snapdir).
+        type: str
+      copies:
+        description: See O(copies).
+        type: raw
+      deduplication:
+        description: See O(deduplication).
+        type: str
+      share_type:
+        description: See O(share_type).
+        type: str
+        choices: [generic, smb, nfs, multiprotocol, apps]
+      encryption:
+        description: See O(encryption).
+        type: bool
+      encryption_passphrase:
+        description: See O(encryption_passphrase).
+        type: str
+      create_ancestors:
+        description: See O(create_ancestors).
+        type: bool
+        default: true
   comments:
     description: The dataset's comment.
     type: str

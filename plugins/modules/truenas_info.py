@@ -162,14 +162,14 @@ def read(run):
         result['shares'] = {
             'nfs': {row['path']: share_logic.shown_nfs(row) for row in session.call('sharing.nfs.query')},
             'smb': {row['name']: share_logic.shown_smb(versions.smb_entry(row, feats))
-                        for row in session.call('sharing.smb.query')}}
+                    for row in session.call('sharing.smb.query')}}
     if 'tasks' in gather:
         result['tasks'] = {
             'snapshot': {'%s@%s' % task_logic.snapshot_task_key(t): dict(
                 task_logic.shown_snapshot_task(t), id=t['id'], state=t.get('state'))
                 for t in session.call('pool.snapshottask.query')},
             'replication': {r['name']: dict(task_logic.shown_replication(r), id=r['id'], state=r.get('state'))
-                                for r in session.call('replication.query')}}
+                            for r in session.call('replication.query')}}
     if 'snapshots' in gather:
         method, query = versions.snapshot_query(feats, names)
         result['snapshots'] = versions.snapshot_summary(session.call(method, *query), names) if names else {}
@@ -199,7 +199,7 @@ def main():
             gather=dict(type='list', elements='str', choices=GATHER, default=GATHER[:-1]),
             datasets=dict(type='list', elements='str'),
             issue_token=dict(type='bool', default=False),
-            token_ttl=dict(type='int', default=600),
+            token_ttl=dict(type='int', default=600, no_log=False),
         ),
         supports_check_mode=True,
     )

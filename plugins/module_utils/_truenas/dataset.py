@@ -138,8 +138,8 @@ def normalise(item, where='dataset'):
     if share_type is not None:
         share_type = str(share_type).lower()
         if share_type not in SHARE_TYPES:
-            raise DatasetError('%s.share_type: expected one of %s, got %r' % (where, ', '.join(SHARE_TYPES),
-                                                                             item['share_type']))
+            raise DatasetError('%s.share_type: expected one of %s, got %r'
+                               % (where, ', '.join(SHARE_TYPES), item['share_type']))
     passphrase = item.get('encryption_passphrase')
     if passphrase is not None and len(passphrase) < 8:
         raise DatasetError('%s.encryption_passphrase: TrueNAS needs at least 8 characters' % where)

@@ -290,4 +290,3 @@ class Session:
 
     def close(self):
         self.transport.close()
-

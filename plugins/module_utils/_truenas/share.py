@@ -98,8 +98,8 @@ def normalise_smb(item, where='smb'):
     purpose = str(item.get('purpose') or 'DEFAULT_SHARE')
     purpose = SMB_SHORT.get(purpose.lower(), purpose.upper())
     if purpose not in SMB_SHORT.values():
-        raise ShareError('%s.purpose: expected one of %s, got %r' % (where, ', '.join(sorted(SMB_SHORT.values())),
-                                                                    item.get('purpose')))
+        raise ShareError('%s.purpose: expected one of %s, got %r'
+                         % (where, ', '.join(sorted(SMB_SHORT.values())), item.get('purpose')))
     options = dict(item.get('options') or {})
     for key in ('hostsallow', 'hostsdeny'):
         values = _strings(item.get(key), '%s.%s' % (where, key))

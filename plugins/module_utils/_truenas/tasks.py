@@ -57,8 +57,8 @@ def normalise_snapshot_task(item, where='task'):
         raise TaskError('%s.state: expected present or absent, got %r' % (where, task['state']))
     unit = str(item.get('lifetime_unit') or 'week').upper()
     if unit not in UNITS:
-        raise TaskError('%s.lifetime_unit: expected one of %s, got %r' % (where, ', '.join(u.lower() for u in UNITS),
-                                                                         item.get('lifetime_unit')))
+        raise TaskError('%s.lifetime_unit: expected one of %s, got %r'
+                        % (where, ', '.join(u.lower() for u in UNITS), item.get('lifetime_unit')))
     value = item.get('lifetime_value', 2)
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise TaskError('%s.lifetime_value: expected a whole number >= 1, got %r' % (where, value))

@@ -167,7 +167,7 @@ def snapshot_summary(rows, datasets):
     """{dataset: {count, latest}} from a snapshot query of any release (latest = highest createtxg)."""
     summary = {name: {'count': 0, 'latest': None, '_txg': -1} for name in datasets}
     for row in rows or []:
-        dataset = row.get('dataset') or str(row.get('name', '')).split('@')[0]
+        dataset = row.get('dataset') or str(row.get('name', '')).split('@', 1)[0]
         if dataset not in summary:
             continue
         txg = row.get('createtxg')

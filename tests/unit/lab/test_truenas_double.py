@@ -60,8 +60,8 @@ def test_unknown_method_and_unauthenticated_call(nas):
     error = refused(lambda: transport.request('pool.frobnicate', []))
     assert error.code == -32601 and 'no such method' in str(error)
     error = refused(lambda: transport.request('pool.query', []))
-    assert (error.code, error.errname, error.reason) == (-32001, 'ENOTAUTHENTICATED', '[ENOTAUTHENTICATED] Not '
-                                                                                     'authenticated')
+    expected = (-32001, 'ENOTAUTHENTICATED', '[ENOTAUTHENTICATED] Not authenticated')
+    assert (error.code, error.errname, error.reason) == expected
 
 
 @pytest.mark.parametrize('nas', ['25.04'], indirect=True)
@@ -76,11 +76,11 @@ def test_2504_took_lower_case_enums(nas):
 
 def test_smb_purpose_needs_options_on_2510(nas):
     session = login(nas)
-    error = refused(lambda: session.call('sharing.smb.create', {'name': 'x', 'path': '/mnt/x',
-                                                               'purpose': 'DEFAULT_SHARE'}))
+    share = {'name': 'x', 'path': '/mnt/x', 'purpose': 'DEFAULT_SHARE'}
+    error = refused(lambda: session.call('sharing.smb.create', share))
     assert 'You must set `options` if you set `purpose`' in str(error)
-    error = refused(lambda: session.call('sharing.smb.create', {'name': 'x', 'path': '/mnt/x', 'purpose': 'NO_PRESET',
-                                                               'options': None}))
+    share = {'name': 'x', 'path': '/mnt/x', 'purpose': 'NO_PRESET', 'options': None}
+    error = refused(lambda: session.call('sharing.smb.create', share))
     assert "data.purpose: Input should be 'DEFAULT_SHARE'" in str(error)
 
 
@@ -89,8 +89,8 @@ def test_method_checks_after_the_schema(nas):
     session.job('pool.create', {'name': 'tank', 'topology': {'data': [{'type': 'MIRROR', 'disks': ['sda', 'sdb']}]}})
     assert 'You need a full name' in str(refused(lambda: session.call('pool.dataset.create', {'name': 'tank'})))
     session.call('pool.dataset.create', {'name': 'tank/x'})
-    assert 'Path /mnt/tank/x already exists' in str(refused(lambda: session.call('pool.dataset.create',
-                                                                                   {'name': 'tank/x'})))
+    again = refused(lambda: session.call('pool.dataset.create', {'name': 'tank/x'}))
+    assert 'Path /mnt/tank/x already exists' in str(again)
     error = refused(lambda: session.job('pool.create', {'name': 'other', 'topology': {
         'data': [{'type': 'MIRROR', 'disks': ['sda', 'sdc']}]}}))
     assert 'job' in str(error) and 'The following disks are already in use: sda.' in str(error)
@@ -106,7 +106,7 @@ def test_pool_create_itself_takes_disks_that_hold_data(nas):
 def test_rate_limit_after_twenty_unauthenticated_calls(nas):
     transport = Transport(nas.url)
     transport.connect()
-    for _ in range(20):
+    for _call in range(20):
         transport.request('auth.mechanism_choices', [])
     error = refused(lambda: transport.request('auth.mechanism_choices', []))
     assert (error.errname, error.reason) == ('EBUSY', '[EBUSY] Rate Limit Exceeded')
@@ -136,7 +136,7 @@ def test_concurrent_sessions_are_independent(nas):
 
     def one():
         results.append(login(nas).call('system.version_short'))
-    threads = [threading.Thread(target=one) for _ in range(4)]
+    threads = [threading.Thread(target=one) for _index in range(4)]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -37,8 +37,9 @@ def converged(port, failures):
     state = get(port, '/state')
     expect(failures, 'pool', state['pools'], [{'name': 'tank', 'disks': ['sda', 'sdb', 'sdc', 'sdd'],
                                                'layout': ['RAIDZ2']}])
-    expect(failures, 'datasets', sorted(state['datasets']), ['tank', 'tank/archive', 'tank/archive/quarantine',
-                                                            'tank/backups', 'tank/family', 'tank/k8s', 'tank/media'])
+    names = ['tank', 'tank/archive', 'tank/archive/quarantine', 'tank/backups', 'tank/family', 'tank/k8s',
+             'tank/media']
+    expect(failures, 'datasets', sorted(state['datasets']), names)
     media = state['datasets']['tank/media']
     expect(failures, 'tank/media properties', (media['recordsize'], media['compression'], media['atime'],
                                                media['casesensitivity']), ('1048576', 'lz4', 'off', 'insensitive'))
@@ -49,9 +50,10 @@ def converged(port, failures):
         '/mnt/tank/archive': (['10.0.30.5'], None),
         '/mnt/tank/archive/quarantine': (['10.0.20.10', '10.0.30.5'], None)})
     smb = {s['name']: (s['path'], (s.get('options') or {}).get('hostsallow', s.get('hostsallow')))
-               for s in state['smb']}
-    expect(failures, 'SMB shares for the trusted VLAN', smb, {'media': ('/mnt/tank/media', ['10.0.10.0/24']),
-                                                             'family': ('/mnt/tank/family', ['10.0.10.0/24'])})
+           for s in state['smb']}
+    trusted = ['10.0.10.0/24']
+    expect(failures, 'SMB shares for the trusted VLAN', smb, {'media': ('/mnt/tank/media', trusted),
+                                                              'family': ('/mnt/tank/family', trusted)})
     scrub = state['scrubs'][0]
     expect(failures, 'monthly scrub', (scrub['threshold'], scrub['schedule']['dom'], scrub['schedule']['hour']),
            (27, '1', '03'))

@@ -264,8 +264,8 @@ def test_job_failure_carries_the_validation_details():
 def test_job_timeout_says_it_goes_on():
     fake = Fake()
     fake.results['pool.create'] = 9
-    fake.results['core.get_jobs'] = [{'id': 9, 'state': 'RUNNING', 'progress': {'percent': 10,
-                                                                                 'description': 'formatting'}}]
+    progress = {'percent': 10, 'description': 'formatting'}
+    fake.results['core.get_jobs'] = [{'id': 9, 'state': 'RUNNING', 'progress': progress}]
     ticks = iter(range(0, 10000, 100))
     made = session(fake, clock=lambda: next(ticks), job_timeout=250)
     with pytest.raises(rpc.TrueNASError, match='job 9 still RUNNING \\(10% formatting\\) after 250s; it goes on'):

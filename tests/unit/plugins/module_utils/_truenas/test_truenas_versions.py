@@ -109,11 +109,12 @@ def test_smb_entry_2510_drops_the_hidden_purpose_of_options():
     assert versions.smb_entry(entry, F2510)['options'] == {'hostsallow': []}
 
 
+SELECT = {'select': ['name', 'dataset', 'snapshot_name', 'createtxg']}
+
+
 @pytest.mark.parametrize('release,method,params', [
-    ((25, 4), 'zfs.snapshot.query', [[['dataset', 'in', ['tank/a', 'tank/b']]],
-                                    {'select': ['name', 'dataset', 'snapshot_name', 'createtxg']}]),
-    ((25, 10), 'pool.snapshot.query', [[['dataset', 'in', ['tank/a', 'tank/b']]],
-                                      {'select': ['name', 'dataset', 'snapshot_name', 'createtxg']}]),
+    ((25, 4), 'zfs.snapshot.query', [[['dataset', 'in', ['tank/a', 'tank/b']]], SELECT]),
+    ((25, 10), 'pool.snapshot.query', [[['dataset', 'in', ['tank/a', 'tank/b']]], SELECT]),
     ((26, 0), 'zfs.resource.snapshot.query', [{'paths': ['tank/a', 'tank/b'], 'properties': None}]),
 ])
 def test_snapshot_query(release, method, params):
