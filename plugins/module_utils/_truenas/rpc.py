@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import json
+import os
 import socket
 import ssl
 import traceback
@@ -143,6 +144,9 @@ class Transport:
 
     def connect(self):
         self.close()
+        if self.tls and self.validate_certs and self.ca_path and not os.path.isfile(self.ca_path):
+            raise TrueNASError('ca_path %s: no such file (a relative path is read from where the module runs; give '
+                               'an absolute one)' % self.ca_path)
         try:
             if self._connector is not None:
                 self._ws = self._connector(self)

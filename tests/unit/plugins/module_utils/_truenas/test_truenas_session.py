@@ -278,3 +278,9 @@ def test_scram_needs_a_well_formed_key():
     with pytest.raises(Exception, match='<id>-<letters and digits>'):
         made.open()
     assert fake.count('auth.login_ex') == 0
+
+
+def test_a_missing_ca_file_is_named(tmp_path):
+    transport = rpc.Transport('wss://nas.lab', ca_path=str(tmp_path / 'nope.pem'))
+    with pytest.raises(rpc.TrueNASError, match='ca_path .*nope.pem: no such file'):
+        transport.connect()
