@@ -55,9 +55,11 @@ from ansible_collections.homelab.cluster.plugins.module_utils._truenas.plan impo
 
 
 def nas_plan(views, nas, config):
+    if not isinstance(config, dict):
+        raise AnsibleFilterError('homelab.cluster.nas_plan: config: expected a mapping, got %r' % (config,))
     try:
-        return plan(list(views), dict(nas), dict(config))
-    except (PlanError, KeyError, TypeError) as exc:
+        return plan(views, nas, dict(config))
+    except PlanError as exc:
         raise AnsibleFilterError('homelab.cluster.nas_plan: %s' % exc) from None
 
 

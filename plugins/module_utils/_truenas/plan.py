@@ -78,6 +78,13 @@ def _networks(values, where):
 def plan(views, nas, config):
     """views: every host's view; nas: the NAS host's view; config: the role's settings (nas_* without the
     prefix) -> {api_url, pool, datasets, nfs, smb, snapshot_tasks, replications, clients}."""
+    if not isinstance(views, list) or not all(isinstance(view, dict) and view.get('name') for view in views):
+        raise PlanError('views: expected a list of host views (hostvars | homelab.cluster.host_views(names)), got %r'
+                        % (views,))
+    if not isinstance(nas, dict) or not nas.get('name'):
+        raise PlanError('nas: expected the NAS host\'s view, got %r' % (nas,))
+    if not isinstance(config.get('pool'), dict) or not config['pool'].get('name'):
+        raise PlanError('config.pool: expected a mapping with a name (nas_pool), got %r' % (config.get('pool'),))
     pool = config['pool']['name']
     api_url = config.get('api_url')
     if not api_url:
