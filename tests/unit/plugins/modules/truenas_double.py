@@ -11,7 +11,8 @@ sys.path.insert(0, os.path.join(ROOT, 'lab', 'doubles'))
 from truenas import Double  # noqa: E402
 from truenas_ws import WebSocketServer  # noqa: E402
 
-USER, KEY = 'homelab', '3-Double0Key0For0Unit0Tests'
+USER = 'homelab'
+KEY = '3-Double0Key0For0Unit0Tests'
 
 
 def free_port(start=18410, stop=18500):
