@@ -81,11 +81,23 @@ FILTERS = [
     ('vram_need', ('seven',), {}, 'params_b: expected the parameters in billions'),
     ('vram_need', (7, 'Q9'), {}, "quant: expected one of"),
     ('vram_need', (7,), {'kv_width': 'wide'}, "kv_width: expected a number, got 'wide'"),
+    ('nas_plan', ([{'name': 'forge', 'address': None, 'groups': ['role_hypervisor']}],
+                  {'name': 'nas', 'address': '10.0.30.20'},
+                  {'pool': {'name': 'tank'}, 'datasets': [{'name': 'k8s'}],
+                   'nfs_exports': [{'dataset': 'k8s', 'groups': ['role_hypervisor']}]}), {},
+     'forge.address: expected an address'),
+    ('nas_plan', ([], {'name': 'nas', 'address': '10.0.30.20'}, {'datasets': []}), {},
+     'config.pool: expected a mapping with a name'),
+    ('nas_plan', ('forge', {'name': 'nas'}, {'pool': {'name': 'tank'}}), {}, 'views: expected a list of host views'),
+    ('nas_plan', ([], {'name': 'nas'}, 'tank'), {}, 'config: expected a mapping'),
     ('vram_plan', ({'vram_gb': 8}, []), {}, 'expected a list of GPUs'),
     ('vram_plan', ([], 'llama3.1:8b'), {}, 'models: expected a list'),
     ('vram_plan', ([{'vram_gb': 24}], [{'name': 'm', 'params_b': 7, 'kv_dim': 1}]), {},
      "models[0] (m).kv_dim: unknown key (did you mean 'kv_width'?)"),
 ]
+
+# the truenas_* modules check their input before they connect (nothing listens on this port)
+TRUENAS = {'api_url': 'wss://127.0.0.1:18499/api/current', 'api_username': 'u', 'api_key': '1-x'}
 
 # (module, args, what the failure message must say)
 MODULES = [
@@ -118,6 +130,21 @@ MODULES = [
     ('qdevice', {'host': 'keeper', 'votes': 'two'}, "argument 'votes' is of type"),
     ('quorum_info', {'wait_for': ['maybe']}, 'value of wait_for must be one or more of'),
     ('quorum_info', {'timeout': 'soon'}, "argument 'timeout' is of type"),
+    ('truenas_pool', dict(TRUENAS, name='tank', layout='raid5'), 'value of layout must be one of'),
+    ('truenas_pool', dict(TRUENAS, name='tank', scrub={'schedule': {'weekday': '1'}}),
+     'scrub.schedule: unknown key(s) weekday'),
+    ('truenas_dataset', dict(TRUENAS, name='tank'), 'dataset.name: expected pool/dataset'),
+    ('truenas_dataset', dict(TRUENAS, datasets=[{'name': 'tank/a', 'quota': 'lots'}]),
+     "datasets[0].quota: expected a size like 500G or 2T, got 'lots'"),
+    ('truenas_share', dict(TRUENAS, nfs=[{'path': '/etc'}]), 'nfs[0].path: expected /mnt/'),
+    ('truenas_share', dict(TRUENAS, smb=[{'name': 'homes', 'dataset': 'tank/a'}]), 'smb[0].name: homes is reserved'),
+    ('truenas_snapshot_task', dict(TRUENAS, tasks=[{'dataset': 'tank/a', 'naming_schema': 'daily'}]),
+     'tasks[0].naming_schema: a naming schema needs %Y'),
+    ('truenas_replication', dict(TRUENAS, replications=[{'name': 'r', 'source_datasets': ['tank/a'],
+                                                         'target_dataset': 'b'}]),
+     'replications[0].ssh_credentials: SSH replication needs'),
+    ('truenas_info', dict(TRUENAS, gather=['everything']), 'value of gather must be one or more of'),
+    ('truenas_info', {'api_url': 'wss://127.0.0.1:18499/api/current'}, 'missing required arguments'),
     ('vault_config', {'url': 'https://127.0.0.1:8200', 'token': 'hvs.Z9Q', 'kv_mounts': [{'description': 'x'}]},
      'missing required arguments: path found in kv_mounts'),
     ('vault_config', {'url': 'https://127.0.0.1:8200', 'token': 'hvs.Z9Q', 'policies': ['read']},
