@@ -130,7 +130,8 @@ def main():
     )
     for i, vlan in enumerate(module.params['vlans']):
         if not 1 <= vlan['tag'] <= 4094:
-            module.fail_json(msg='vlans[%d].tag: expected a VLAN tag 1-4094, got %d (nothing was sent)' % (i, vlan['tag']))
+            module.fail_json(msg='vlans[%d].tag: expected a VLAN tag 1-4094, got %d (nothing was sent)'
+                                 % (i, vlan['tag']))
         if vlan['pcp'] is not None and not 0 <= vlan['pcp'] <= 7:
             module.fail_json(msg='vlans[%d].pcp: expected a priority 0-7, got %d (nothing was sent)' % (i, vlan['pcp']))
     run = Run(module)

@@ -18,6 +18,7 @@ import re
 from ansible_collections.homelab.cluster.plugins.module_utils._opnsense.access import access_rules
 from ansible_collections.homelab.cluster.plugins.module_utils._opnsense.objects import MARKER
 from ansible_collections.homelab.cluster.plugins.module_utils._opnsense.objects import OPNsenseError
+from ansible_collections.homelab.cluster.plugins.module_utils._opnsense.suricata import suricata_plan
 
 _NETWORK_NAME = re.compile(r'^[a-z][a-z0-9_]{0,15}$')
 _LABEL = re.compile(r'^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$', re.IGNORECASE)
@@ -29,7 +30,7 @@ PRIVATE = ('10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16')
 DEFAULTS = {
     'networks': [], 'parent': '', 'domain': 'home.arpa', 'extra_hosts': [], 'alias_prefixes': ['role_', 'tier_'],
     'services': [], 'firewall_services': [], 'access': [], 'sequence_start': 1000, 'log_blocks': True,
-    'private_alias': 'homelab_private',
+    'private_alias': 'homelab_private', 'ids': None,
 }
 
 
@@ -278,6 +279,15 @@ def network_plan(views, settings):
     if any(n['device'] for n in networks) and not settings['parent']:
         problems.append('opnsense_vlan_parent: expected the parent device of the VLANs (ixl0, igc1, ...), got %r'
                         % (settings['parent'],))
+    ids = None
+    if settings['ids']:
+        options = dict(settings['ids'])
+        try:
+            ids = suricata_plan(options.pop('uplink_mbps', 1000), options.pop('rulesets', []),
+                                options.pop('rulesets_reduced', []),
+                                homenet=[str(n['subnet']) for n in networks], **options)
+        except (OPNsenseError, TypeError) as exc:
+            problems.append(str(exc))
     if problems:
         raise PlanError(problems)
 
@@ -306,6 +316,7 @@ def network_plan(views, settings):
                  'description': '%s %s' % (MARKER, h['name'])} for h in placed],
         'aliases': alias_list,
         'rules': rules,
+        'ids': ids,
         'notes': notes,
     }
     plan['summary'] = summary(plan)
@@ -318,7 +329,13 @@ def summary(plan):
                                       ', untagged') for n in plan['networks']))]
     lines.append('%d DHCP reservations, %d DNS names, %d aliases, %d rules'
                  % (len(plan['reservations']), len(plan['dns']), len(plan['aliases']), len(plan['rules'])))
-    lines.extend('rule %s: %s %s -> %s%s' % (r['sequence'], r['action'], r['source_net'], r['destination_net'],
-                                             ' port %s' % r['destination_port'] if r.get('destination_port') else '')
-                 for r in plan['rules'])
+    lines.extend('rule %s %s: %s (%s -> %s%s)' % (
+        r['sequence'], r['action'], r['description'][len(MARKER):].strip(), ','.join(r['interface']),
+        r['destination_net'], ' port %s' % r['destination_port'] if r.get('destination_port') else '')
+        for r in plan['rules'])
+    if plan.get('ids'):
+        ids = plan['ids']
+        lines.append('Suricata %s on %s, %s tier (%s), %d rulesets%s' % (
+            ids['mode'], ', '.join(ids['interfaces']), ids['tier'], ids['reason'], len(ids['rulesets']),
+            ', alerts become drops' if ids['drop'] else '') if ids['enabled'] else 'Suricata off')
     return lines + ['note: %s' % n for n in plan['notes']]

@@ -206,6 +206,8 @@ def index_rows(kind, rows):
         if not isinstance(row, dict) or not row.get('uuid') or row.get('legacy'):
             continue  # legacy (non-MVC) firewall rules have no uuid this API can change
         key = key_of(kind, row)
+        if not any(key):
+            continue  # not an object of this kind's meaning (a dnsmasq host entry without a MAC is a DNS override)
         if key in found:
             raise OPNsenseError('%s: two objects on the firewall share the key %s (uuids %s and %s); remove one'
                                 % (kind.name, _show_key(key), found[key]['uuid'], row['uuid']))

@@ -19,18 +19,19 @@ from ansible_collections.homelab.cluster.plugins.module_utils._opnsense.objects 
 from ansible_collections.homelab.cluster.plugins.module_utils._opnsense.objects import diff_of
 from ansible_collections.homelab.cluster.plugins.module_utils._opnsense.objects import plan
 
-CONNECTION_SPEC = dict(
-    url=dict(type='str', required=True, fallback=(env_fallback, ['OPNSENSE_URL'])),
-    api_key=dict(type='str', required=True, no_log=True, fallback=(env_fallback, ['OPNSENSE_API_KEY'])),
-    api_secret=dict(type='str', required=True, no_log=True, fallback=(env_fallback, ['OPNSENSE_API_SECRET'])),
-    validate_certs=dict(type='bool', default=True),
-    ca_path=dict(type='path', fallback=(env_fallback, ['OPNSENSE_CA_PATH'])),
-    timeout=dict(type='int', default=20),
-)
-CONFIRM_SPEC = dict(
-    confirm_timeout=dict(type='int', default=60),
-    backup_path=dict(type='str'),
-)
+CONNECTION_SPEC = {
+    'url': {'type': 'str', 'required': True, 'fallback': (env_fallback, ['OPNSENSE_URL'])},
+    'api_key': {'type': 'str', 'required': True, 'no_log': True, 'fallback': (env_fallback, ['OPNSENSE_API_KEY'])},
+    'api_secret': {'type': 'str', 'required': True, 'no_log': True,
+                   'fallback': (env_fallback, ['OPNSENSE_API_SECRET'])},
+    'validate_certs': {'type': 'bool', 'default': True},
+    'ca_path': {'type': 'path', 'fallback': (env_fallback, ['OPNSENSE_CA_PATH'])},
+    'timeout': {'type': 'int', 'default': 20},
+}
+CONFIRM_SPEC = {
+    'confirm_timeout': {'type': 'int', 'default': 60},
+    'backup_path': {'type': 'str'},
+}
 
 
 def spec(**options):
@@ -155,9 +156,10 @@ class Run:
                 'controller): the new configuration may have locked you out. %s'
                 % (self.client.url, ', '.join(self.activated), reason, timeout,
                    restore_steps(self.client.url, backup_path, self.started)))
+        return None  # not reached: fail_json exits
 
     def result(self, **extra):
-        out = dict(changed=bool(self.changes), changes=self.changes, activated=self.activated, services=self.touched,
-                   diff={'before': self.before, 'after': self.after})
+        out = {'changed': bool(self.changes), 'changes': self.changes, 'activated': self.activated,
+               'services': self.touched, 'diff': {'before': self.before, 'after': self.after}}
         out.update(extra)
         return out
