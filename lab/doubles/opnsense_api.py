@@ -285,7 +285,8 @@ class State:
                     if field.params.get('only_enabled'):
                         target = {u: r for u, r in target.items() if r.get('enabled') == '1'}
                     choices = {u: self.display(kind, name, u) for u in target}
-                entry = {} if field.required else {'': {'value': 'None', 'selected': 0 if chosen else 1}}
+                blank = not field.required and not field.params.get('multiple')
+                entry = {'': {'value': 'None', 'selected': 0 if chosen else 1}} if blank else {}
                 entry.update({k: {'value': d or k, 'selected': 1 if k in chosen else 0} for k, d in choices.items()})
                 out[name] = entry
             else:

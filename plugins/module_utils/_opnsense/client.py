@@ -152,9 +152,12 @@ class Client:
         return product.get('product_version') or data.get('product_version') or 'unknown'
 
     def probe(self):
-        """Whether the API answers at all (any HTTP answer counts): the check after an apply."""
+        """Whether the API answers at all (any HTTP answer counts): the check after an apply. A new connection
+        each time: pf keeps the states of established connections, so the session's kept-alive connection could
+        still pass after a rule that locks new ones out."""
         try:
-            self.session.get(self._url('core/firmware/status'), timeout=min(self.timeout, 5), verify=self.verify)
+            requests.get(self._url('core/firmware/status'), auth=self.session.auth, verify=self.verify,
+                         timeout=min(self.timeout, 5), headers={'Connection': 'close'})
             return True, ''
         except Exception as exc:
             return False, _reason(exc)

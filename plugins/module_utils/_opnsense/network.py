@@ -104,7 +104,7 @@ def check_networks(networks, problems):
             problems.append('%s.device: expected true (create the VLAN device) or false, got %r' % (where, device))
         if subnet is not None:
             for other in out:
-                if other['subnet'].overlaps(subnet):
+                if other['subnet'] is not None and other['subnet'].overlaps(subnet):
                     problems.append('%s.subnet: %s overlaps %s of %s' % (where, subnet, other['subnet'], other['name']))
         out.append({'name': name, 'tag': tag, 'subnet': subnet, 'interface': interface, 'device': device is not False,
                     'description': str(net.get('description') or name)})
@@ -266,16 +266,18 @@ def network_plan(views, settings):
     settings = dict(DEFAULTS, **{k: v for k, v in (settings or {}).items() if v is not None})
     problems = []
     networks = check_networks(settings['networks'], problems)
+    networks_ok = not problems  # hosts and rules are checked against a sound network plan only (no echo errors)
     domain = settings['domain']
     if not isinstance(domain, str) or not all(_LABEL.match(p) for p in domain.split('.')):
         problems.append('opnsense_domain: expected a DNS domain such as home.arpa, got %r' % (domain,))
-    hosts = collect_hosts(views, settings['extra_hosts'], networks, problems) if networks else []
+    hosts = collect_hosts(views, settings['extra_hosts'], networks, problems) if networks_ok else []
     aliases = group_aliases(views, settings['alias_prefixes'], hosts, problems)
     services = check_services(settings['services'], 'opnsense_services', problems)
     firewall_services = check_services(settings['firewall_services'], 'opnsense_firewall_services', problems)
     for name in set(services) & set(firewall_services):
         problems.append('opnsense_services[%s]: the name is also one of opnsense_firewall_services' % name)
-    rules, notes = access_rules(settings, networks, hosts, aliases, services, firewall_services, problems)
+    rules, notes = access_rules(settings, networks, hosts, aliases, services, firewall_services, problems) \
+        if networks_ok else ([], [])
     if any(n['device'] for n in networks) and not settings['parent']:
         problems.append('opnsense_vlan_parent: expected the parent device of the VLANs (ixl0, igc1, ...), got %r'
                         % (settings['parent'],))
