@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r'''
 ---
 module: opnsense_ids
-short_description: Suricata on OPNsense (Intrusion Detection): mode, interfaces, rulesets and a drop policy
+short_description: Suricata on OPNsense (Intrusion Detection) - mode, interfaces, rulesets and a drop policy
 version_added: 0.2.0
 description:
   - Sets the general settings of OPNsense's Intrusion Detection (Suricata) through C(ids/settings/get) and
@@ -57,8 +57,8 @@ options:
     default: false
   drop:
     description:
-      - Keep a policy C(homelab: IPS drop) whose rulesets are O(rulesets) and that turns their alerts into drops.
-        Needs an IPS O(mode). When false, that policy is removed.
+      - "Keep a policy C(homelab: IPS drop) whose rulesets are O(rulesets) and that turns their alerts into drops.
+        Needs an IPS O(mode). When false, that policy is removed."
     type: bool
     default: true
   update_rules:

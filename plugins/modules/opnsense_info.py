@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r'''
 ---
 module: opnsense_info
-short_description: What an OPNsense firewall has - version, VLANs, DHCP reservations, DNS names, aliases, rules, IDS
+short_description: What an OPNsense firewall has (version, VLANs, DHCP reservations, DNS names, aliases, rules, IDS)
 version_added: 0.2.0
 description:
   - Reads, through the REST API and without changing anything, the parts of the firewall's configuration that the
@@ -56,8 +56,14 @@ opnsense:
   type: dict
   sample:
     version: 26.7.2
-    vlans: [{uuid: 1c0e..., if: ixl0, tag: "10", descr: "homelab: trusted", vlanif: vlan01 [TRUSTED]}]
-    unavailable: {kea_subnets: "GET .../kea/dhcpv4/search_subnet: 404 Endpoint not found: ..."}
+    vlans:
+      - uuid: 1c0e5d2a-3f4b-4c6d-8e9f-0a1b2c3d4e5f
+        if: ixl0
+        tag: "10"
+        descr: "homelab: trusted"
+        vlanif: vlan01 [TRUSTED]
+    unavailable:
+      kea_subnets: "GET https://10.0.1.1/api/kea/dhcpv4/search_subnet: 404 Endpoint not found: .."
 '''
 
 from ansible.module_utils.basic import AnsibleModule

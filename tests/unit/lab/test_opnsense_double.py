@@ -139,8 +139,10 @@ def test_alias_in_use_cannot_go(fw):
 
 @pytest.mark.parametrize('rule, field, message', [
     ({'destination_net': 'nowhere'}, 'rule.destination_net', 'nowhere is not a valid source IP address or alias.'),
-    ({'destination_net': 'svc_media'}, 'rule.destination_net', 'svc_media is not a valid source IP address or alias.'),  # port alias
-    ({'destination_port': '70000'}, 'rule.destination_port', 'Please specify a valid portnumber, name, alias or range.'),
+    ({'destination_net': 'svc_media'}, 'rule.destination_net',  # a port alias
+     'svc_media is not a valid source IP address or alias.'),
+    ({'destination_port': '70000'}, 'rule.destination_port',
+     'Please specify a valid portnumber, name, alias or range.'),
     ({'interface': 'opt9'}, 'rule.interface', 'Option [opt9] not in list.'),
     ({'protocol': 'SCTP6'}, 'rule.protocol', 'Option [SCTP6] not in list.'),
     ({'action': 'allow'}, 'rule.action', 'Option [allow] not in list.'),

@@ -18,8 +18,8 @@ import urllib.request
 def control(ports, path, data=None):
     url = 'http://127.0.0.1:%d%s' % (ports['control'], path)
     body = json.dumps(data).encode() if data is not None else None
-    request = urllib.request.Request(url, data=body, method='POST' if body is not None else 'GET')
-    with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310 - loopback control port
+    request = urllib.request.Request(url, data=body, method='POST' if body is not None else 'GET')  # noqa: S310
+    with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310 - the double's loopback control port
         return json.loads(answer.read())
 
 
@@ -33,7 +33,8 @@ def writes(log):
 
 
 def main():
-    ports = json.load(open(sys.argv[1]))
+    with open(sys.argv[1]) as handle:
+        ports = json.load(handle)
     command, args = sys.argv[2], sys.argv[3:]
     ok = True
     if command == 'reset':
@@ -84,7 +85,8 @@ def main():
             ok &= result(mode == 0o600, 'it is 0600', oct(mode))
             ok &= result(os.stat(files[0]).st_mtime <= rule_writes[0]['t'] if rule_writes else False,
                          'it was on disk before the first rule change')
-            ok &= result(b'<opnsense' in open(files[0], 'rb').read(200), 'it is a config.xml')
+            with open(files[0], 'rb') as handle:
+                ok &= result(b'<opnsense' in handle.read(200), 'it is a config.xml')
     elif command == 'wait-unlocked':
         deadline = time.time() + float(args[0])
         while time.time() < deadline:

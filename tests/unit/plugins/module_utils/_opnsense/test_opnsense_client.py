@@ -57,7 +57,8 @@ def test_auth_and_verify_on_every_request():
 
 
 @pytest.mark.parametrize('status, body, message', [
-    (401, {'status': 401, 'message': 'Authentication Failed'}, '401 Authentication Failed: check api_key and api_secret'),
+    (401, {'status': 401, 'message': 'Authentication Failed'},
+     '401 Authentication Failed: check api_key and api_secret'),
     (403, {'status': 403, 'message': 'Forbidden'}, "403 Forbidden: the API key's user lacks the privilege"),
     (404, {'errorMessage': 'Endpoint not found'}, '404 Endpoint not found: this firewall does not have it; '
                                                   'homelab.cluster speaks the API of OPNsense 25.7 and later'),
@@ -94,8 +95,9 @@ def test_save():
     assert session.calls[0][2] == {'vlan': {'tag': '10'}}
     with pytest.raises(_client.APIError) as caught:
         api.save('interfaces/vlan_settings/set_item/u1', {}, 'update VLAN 10')
-    assert str(caught.value) == ('update VLAN 10 was refused by the firewall (POST interfaces/vlan_settings/set_item/u1):'
-                                 ' vlan.if: A value is required. / Option [x] not in list.; '
+    assert str(caught.value) == ('update VLAN 10 was refused by the firewall '
+                                 '(POST interfaces/vlan_settings/set_item/u1): '
+                                 'vlan.if: A value is required. / Option [x] not in list.; '
                                  'vlan.tag: Invalid integer value.')
     assert caught.value.validations['vlan.tag'] == 'Invalid integer value.'
     assert api.save('interfaces/vlan_settings/del_item/u1', {}, 'delete')['result'] == 'deleted'
