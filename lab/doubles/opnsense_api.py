@@ -738,7 +738,7 @@ def serve(args):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n', maxsplit=1)[0])
     sub = parser.add_subparsers(dest='command', required=True)
     ca = sub.add_parser('make-ca')
     ca.add_argument('directory')

@@ -145,8 +145,8 @@ MODELS = {
         'action': F('option', options={'disable': 'Disabled', 'alert': 'Alert', 'drop': 'Drop'}, multiple=True),
         'rulesets': F('relation', collection='ids_file', multiple=True, only_enabled=True),
         'content': F('text'),
-        'new_action': F('option', True, 'alert', options={'default': 'Default', 'alert': 'Alert', 'drop': 'Drop',
-                                                           'disable': 'Disable'}),
+        'new_action': F('option', True, 'alert',
+                        options={'default': 'Default', 'alert': 'Alert', 'drop': 'Drop', 'disable': 'Disable'}),
         'description': F('descr')},
 }
 
@@ -156,8 +156,8 @@ IDS_GENERAL = {
     'mode': F('option', True, 'pcap', options={'pcap': 'PCAP live mode (IDS)', 'netmap': 'Netmap (IPS)',
                                                'divert': 'Divert (IPS)'}),
     'divert_listeners': F('int', True, '1', min=1, max=256), 'promisc': F('bool', True, '0'),
-    'interfaces': F('interface', True, 'wan', multiple=True), 'homenet': F('network', True, '192.168.0.0/16,10.0.0.0/8,'
-                                                                             '172.16.0.0/12', aslist=True),
+    'interfaces': F('interface', True, 'wan', multiple=True),
+    'homenet': F('network', True, '192.168.0.0/16,10.0.0.0/8,172.16.0.0/12', aslist=True),
     'defaultPacketSize': F('int', min=82, max=65535),
     'AlertLogrotate': F('option', True, 'W0D23', options={'W0D23': 'Weekly', 'D0': 'Daily'}),
     'AlertSaveLogs': F('int', True, '4', min=1, max=1000),

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from ansible_collections.homelab.cluster.plugins.module_utils._opnsense.objects import MARKER
 
-# --------------------------------------------------------------------------------------------- rules
 
 def _endpoint(value, networks, aliases, where, problems, allow=('any', 'internet')):
     """A rule end: a network name, an inventory group with hosts (its alias), any, internet or firewall."""
@@ -64,8 +63,8 @@ def access_rules(settings, networks, hosts, aliases, services, firewall_services
         wanted = entry.get('services') or []
         for name in wanted:
             if name not in services:
-                problems.append('%s.services: expected one of %s, got %r' % (where, ', '.join(sorted(services)) or
-                                                                            'the names in opnsense_services', name))
+                known = ', '.join(sorted(services)) or 'the names in opnsense_services'
+                problems.append('%s.services: expected one of %s, got %r' % (where, known, name))
         if source is None or target is None or any(n not in services for n in wanted):
             continue
         if source[0] == 'network':

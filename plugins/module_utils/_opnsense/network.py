@@ -228,8 +228,9 @@ def _ports(where, service, problems):
         parts = text.split('-')
         try:
             numbers = [_int(p) for p in parts]
-            if len(numbers) > 2 or not all(1 <= n <= 65535 for n in numbers) or (len(numbers) == 2
-                                                                                and numbers[0] >= numbers[1]):
+            if len(numbers) > 2 or not all(1 <= n <= 65535 for n in numbers):
+                raise ValueError
+            if len(numbers) == 2 and numbers[0] >= numbers[1]:
                 raise ValueError
         except (ValueError, TypeError):
             problems.append('%s.ports: expected a port 1-65535 or a range "low-high", got %r' % (where, port))

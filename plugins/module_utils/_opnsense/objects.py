@@ -147,7 +147,7 @@ def canon(kind, value):
     if kind == 'lines':
         return tuple(sorted(v.strip() for v in str(value).split('\n') if v.strip()))
     if kind == 'device':
-        return str(value).split(' ')[0]
+        return str(value).split(' ', maxsplit=1)[0]
     if kind == 'upper':
         text = str(value)
         return 'any' if text.lower() == 'any' else text.upper()
@@ -237,8 +237,8 @@ def plan(kind, items, rows, purge=False, marker=MARKER):
         label = kind.label(fields)
         if item.get('state', 'present') == 'absent':
             if row is not None:
-                changes.append(Change('del', label, row['uuid'], before={f: show(kind.types[f], row.get(f))
-                                                                          for f in fields}, after={}))
+                before = {f: show(kind.types[f], row.get(f)) for f in fields}
+                changes.append(Change('del', label, row['uuid'], before=before, after={}))
             continue
         if row is None:
             changes.append(Change('add', label, body=fields, before={},

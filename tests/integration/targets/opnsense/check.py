@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Assertions against the OPNsense API double's control port (lab/doubles/opnsense_api.py) for runme.sh.
 
     check.py PORTS_FILE COMMAND [ARGS]

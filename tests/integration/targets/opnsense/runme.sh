@@ -104,6 +104,29 @@ expect again 0 "nothing: the firewall already holds the plan"
 [ "$(recap again)" = 0 ] && echo "PASS again: changed=0" || { echo "FAIL again: changed=$(recap again)"; failed=1; }
 check read-only again || failed=1
 
+echo "== opnsense_info reads back what the role made"
+python3 - "$out/vars.json" >"$out/info-args.json" <<'PY'
+import json, sys
+v = json.load(open(sys.argv[1]))
+print(json.dumps({'url': v['opnsense_api_url'], 'api_key': v['opnsense_api_key'], 'api_secret': v['opnsense_api_secret'],
+                  'ca_path': v['opnsense_ca_path'], 'managed_only': True}))
+PY
+set +e
+ansible localhost -m homelab.cluster.opnsense_info -a "$(cat "$out/info-args.json")" -o >"$out/info.log" 2>&1
+set -e
+python3 - "$out/info.log" <<'PY' || failed=1
+import json, sys
+text = open(sys.argv[1]).read()
+result = json.loads(text[text.index('{'):])
+info = result['opnsense']
+counts = {k: len(info[k]) for k in ('vlans', 'dnsmasq_hosts', 'host_overrides', 'aliases', 'rules')}
+want = {'vlans': 4, 'dnsmasq_hosts': 9, 'host_overrides': 10, 'aliases': 15, 'rules': 16}
+ok = counts == want and info['version'] == '26.7.2' and len(info['ids']['rulesets']) == 20
+print('%s info: release %s, managed objects %s, %d rulesets listed' % ('PASS' if ok else 'FAIL', info['version'],
+                                                                          counts, len(info['ids']['rulesets'])))
+sys.exit(0 if ok else 1)
+PY
+
 echo "== a wrong secret is named"
 play wrong-secret -e opnsense_api_secret=not-the-secret
 expect wrong-secret 2 "401 Authentication Failed: check api_key and api_secret"

@@ -66,7 +66,7 @@ def test_auth_and_verify_on_every_request():
     (400, {'status': 400, 'message': 'Invalid JSON syntax'}, 'HTTP 400: Invalid JSON syntax'),
 ])
 def test_error_answers_are_named(status, body, message):
-    api, _ = make({('GET', 'firewall/alias/search_item'): Response(status, body)})
+    api, _session = make({('GET', 'firewall/alias/search_item'): Response(status, body)})
     with pytest.raises(_client.APIError, match=message) as caught:
         api.rows('firewall/alias/search_item')
     assert 'GET https://fw.example:8443/api/firewall/alias/search_item' in str(caught.value)
@@ -74,7 +74,7 @@ def test_error_answers_are_named(status, body, message):
 
 
 def test_not_json_and_no_connection():
-    api, _ = make({('GET', 'a/b/c'): Response(200, text='<html>login</html>'),
+    api, _session = make({('GET', 'a/b/c'): Response(200, text='<html>login</html>'),
                    ('GET', 'a/b/d'): ConnectionError('[Errno 111] Connection refused')})
     with pytest.raises(_client.APIError, match="HTTP 200 with a body that is not JSON: '<html>login</html>'"):
         api.get('a/b/c')
@@ -106,7 +106,7 @@ def test_save():
 
 
 def test_rows_and_actions():
-    api, _ = make({('GET', 'x/y/search'): Response(body={'rows': [{'uuid': 'a'}], 'rowCount': 1}),
+    api, _session = make({('GET', 'x/y/search'): Response(body={'rows': [{'uuid': 'a'}], 'rowCount': 1}),
                    ('GET', 'x/y/bad'): Response(body=[]),
                    ('POST', 'firewall/filter/apply'): Response(body={'status': 'OK\n\n'}),
                    ('POST', 'x/service/reconfigure'): Response(body={'status': 'failed'}),
@@ -198,7 +198,7 @@ def test_a_refusal_says_what_was_saved_and_not_applied():
 
 
 def test_confirm(monkeypatch):
-    api, _ = make(dict(ROWS))
+    api, _session = make(dict(ROWS))
     run = runner.Run(Module(), api)
     run.sync(KINDS['vlan'], ITEMS)
     run.activate()

@@ -110,9 +110,9 @@ def test_ids_settings_join_the_plan():
     assert 'Suricata netmap on wan, tuned tier' in plan['summary'][-3]
 
 
-def problems(views=VIEWS, **changes):
+def problems(views=None, **changes):
     with pytest.raises(PlanError) as caught:
-        network_plan(views, settings(**changes))
+        network_plan(VIEWS if views is None else views, settings(**changes))
     assert str(caught.value).startswith('%d problem' % len(caught.value.problems))
     assert 'nothing was sent to the firewall' in str(caught.value)
     return caught.value.problems
