@@ -151,17 +151,22 @@ def general(run, module):
                   {'ids': {'general': body}})
 
 
-def rulesets(run, module):
+def installable(run, module):
+    """The firewall's rulesets (filename -> enabled), read and checked before anything is written."""
     try:
         rows = run.client.rows('ids/settings/list_rulesets')
     except _client.APIError as exc:
         run.fail(str(exc))
     known = {row.get('filename'): str(row.get('enabled')) == '1' for row in rows}
-    wanted = sorted(set(module.params['rulesets']))
-    unknown = [name for name in wanted if name not in known]
+    unknown = [name for name in sorted(set(module.params['rulesets'])) if name not in known]
     if unknown:
-        run.fail('rulesets: not installable on this firewall: %s (it lists %s)'
+        run.fail('rulesets: not installable on this firewall: %s (it lists %s); nothing was changed'
                  % (', '.join(unknown), ', '.join(sorted(known)) or 'none'))
+    return known
+
+
+def rulesets(run, module, known):
+    wanted = sorted(set(module.params['rulesets']))
     enable = [name for name in wanted if not known[name]]
     disable = sorted(name for name, on in known.items() if on and name not in wanted) \
         if module.params['disable_other_rulesets'] else []
@@ -216,8 +221,9 @@ def main():
     if module.params['drop'] and module.params['mode'] == 'pcap':
         module.fail_json(msg='drop: needs an IPS mode (netmap or divert); mode pcap only detects. Nothing was sent')
     run = Run(module)
+    known = installable(run, module)
     general(run, module)
-    selection_changed = rulesets(run, module)
+    selection_changed = rulesets(run, module, known)
     policy(run, module)
     if selection_changed and module.params['update_rules']:
         run.touched.insert(0, 'ids/service/update_rules')

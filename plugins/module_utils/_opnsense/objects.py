@@ -42,7 +42,7 @@ class Kind:
         return '%s/%s%s' % (self.base, command, '/' + uuid if uuid else '')
 
     def label(self, fields):
-        values = {f: fields.get(f, '') for f in self.types}
+        values = {f: fields.get(f) or '-' for f in self.types}
         return self.label_format % values
 
 

@@ -68,6 +68,6 @@ def suricata_plan(uplink_mbps, rulesets, reduced_rulesets, mode='netmap', interf
     return {
         'enabled': bool(enabled), 'mode': mode, 'interfaces': list(interfaces), 'homenet': list(homenet),
         'mpm_algo': 'hs' if tuned else '', 'detect_profile': 'high' if tuned else '',
-        'rulesets': chosen, 'drop': bool(drop) and mode != 'pcap',
+        'rulesets': chosen if enabled else [], 'drop': bool(drop) and bool(enabled) and mode != 'pcap',
         'tier': tier, 'reason': '%s Mbit/s: %s' % (uplink_mbps, reason),
     }

@@ -51,8 +51,9 @@ def test_refused(kwargs, message):
 def test_detection_only_and_off():
     plan = suricata_plan(1000, FULL, REDUCED, mode='pcap', drop=False)
     assert plan['drop'] is False and plan['mode'] == 'pcap'
-    plan = suricata_plan(1000, [], [], enabled=False)
-    assert plan['enabled'] is False and plan['rulesets'] == []
+    plan = suricata_plan(1000, FULL, REDUCED, enabled=False)  # off: no rulesets enabled, no drop policy kept
+    assert plan['enabled'] is False and plan['rulesets'] == [] and plan['drop'] is False
+    assert suricata_plan(1000, [], [], enabled=False)['rulesets'] == []
 
 
 def test_tier_of():
