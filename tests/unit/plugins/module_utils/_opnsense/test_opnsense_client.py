@@ -74,8 +74,8 @@ def test_error_answers_are_named(status, body, message):
 
 
 def test_not_json_and_no_connection():
-    api, _session = make({('GET', 'a/b/c'): Response(200, text='<html>login</html>'),
-                   ('GET', 'a/b/d'): ConnectionError('[Errno 111] Connection refused')})
+    api = make({('GET', 'a/b/c'): Response(200, text='<html>login</html>'),
+                ('GET', 'a/b/d'): ConnectionError('[Errno 111] Connection refused')})[0]
     with pytest.raises(_client.APIError, match="HTTP 200 with a body that is not JSON: '<html>login</html>'"):
         api.get('a/b/c')
     with pytest.raises(_client.APIError, match=r'GET https://fw.example:8443/api/a/b/d failed: Connection refused'):
@@ -106,11 +106,11 @@ def test_save():
 
 
 def test_rows_and_actions():
-    api, _session = make({('GET', 'x/y/search'): Response(body={'rows': [{'uuid': 'a'}], 'rowCount': 1}),
-                   ('GET', 'x/y/bad'): Response(body=[]),
-                   ('POST', 'firewall/filter/apply'): Response(body={'status': 'OK\n\n'}),
-                   ('POST', 'x/service/reconfigure'): Response(body={'status': 'failed'}),
-                   ('POST', 'ids/service/reconfigure'): Response(body={'status': 'error installing ids rules (x)'})})
+    api = make({('GET', 'x/y/search'): Response(body={'rows': [{'uuid': 'a'}], 'rowCount': 1}),
+                ('GET', 'x/y/bad'): Response(body=[]),
+                ('POST', 'firewall/filter/apply'): Response(body={'status': 'OK\n\n'}),
+                ('POST', 'x/service/reconfigure'): Response(body={'status': 'failed'}),
+                ('POST', 'ids/service/reconfigure'): Response(body={'status': 'error installing ids rules (x)'})})[0]
     assert api.rows('x/y/search') == [{'uuid': 'a'}]
     with pytest.raises(_client.APIError, match=r'expected \{"rows": \[...\]\}'):
         api.rows('x/y/bad')
