@@ -60,6 +60,10 @@ FILTERS = [
     ('power_plan', (READINGS, HOSTVARS), {'limit_w': 3000, 'shed_log': [{'action': 'explode', 'host': 'forge'}]},
      "shed_log[0].action: expected one of suspend_jobs, stop_services, power_off, got 'explode'"),
     ('power_plan', ('3000 W', HOSTVARS), {'limit_w': 3000}, 'power: expected the registered result'),
+    ('power_settle', ('actions', []), {}, "plan: expected the power plan or its list of actions"),
+    ('power_settle', ([{'action': 'power_off', 'host': 'forge'}], [{'status': 'maybe'}]), {},
+     "outcomes[0].status: expected one of done, off, failed, skipped, got 'maybe'"),
+    ('power_settle', ([], []), {'previous_log': [{'action': 'power_off'}]}, 'shed_log[0].host: expected a host name'),
     ('ups_shutdown_plan', (dict(READINGS, ups=UPS), HOSTVARS), {'ups': 'dummy'}, "ups: expected name@host"),
     ('ups_shutdown_plan', (dict(READINGS, unavailable=['ups dummy@10.0.30.5 (NUT, TCP 3493): NUT answered '
                                                        'UNKNOWN-UPS']), HOSTVARS), {},
