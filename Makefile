@@ -15,7 +15,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 export CONTAINERS_CONF := $(CURDIR)/lab/containers.conf
 LAB_INVENTORY := inventory/lab
 
-.PHONY: help venv test units golden sanity lint molecule report truenas bench bench-power bench-wake bench-slurm clean lab lab-up lab-down lab-prereqs lab-images drills
+.PHONY: help venv test units golden sanity lint molecule report truenas opnsense bench bench-power bench-wake bench-slurm clean lab lab-up lab-down lab-prereqs lab-images drills
 
 help:
 	@echo "make lab      - the simulated homelab: install podman & co, build images, start it, run playbooks/site.yml"
@@ -27,6 +27,7 @@ help:
 	@echo "make sanity  - ansible-test sanity on a copy laid out as ansible_collections/homelab/cluster"
 	@echo "make lint    - ruff and ansible-lint (production profile)"
 	@echo "make truenas - the nas role against the TrueNAS API double (lab/doubles/truenas.py) on loopback"
+	@echo "make opnsense - the seed's network applied to the OPNsense API double (check mode, twice, bad input, lockout)"
 	@echo "make bench   - benchmarks under bench/ (not part of make test)"
 	@echo "make bench-power - one power guard reading at 200 hosts with 10 % dead or hanging plugs"
 	@echo "make bench-wake - wake latency in the running lab (after make lab)"
@@ -52,7 +53,7 @@ venv: $(STAMP) $(COLLECTION_LINK)
 		echo "removing $(STALE_INSTALL): an installed copy of this collection that shadows the checkout"; \
 		rm -rf "$(STALE_INSTALL)"; fi
 
-test: venv units golden sanity lint report truenas molecule
+test: venv units golden sanity lint report truenas opnsense molecule
 	@echo "make test: all passed"
 
 units: venv
@@ -73,6 +74,9 @@ report: venv lab-prereqs
 
 truenas: venv
 	tests/integration/targets/truenas/runme.sh
+
+opnsense: venv
+	tests/integration/targets/opnsense/runme.sh
 
 molecule: venv lab-images
 	tests/molecule/run.sh
