@@ -444,10 +444,8 @@ def summary():
                                                     % os.path.relpath(POWERD_LOG, ROOT) if powerd_running()
                                                     else 'NOT running (make lab-up starts it)'))
     if reader:
-        print('%s: secrets store %s; power guard: last decision %s at %s%s; next run %s'
-              % (reader, vault_sealed(reader), guard['decision'], guard.get('time') or '-',
-                 ', last run %s' % guard['last']['summary'] if guard.get('last', {}).get('summary') else '',
-                 guard.get('next')))
+        print('%s: secrets store %s; power guard: last decision %s at %s; next run %s'
+              % (reader, vault_sealed(reader), guard['decision'], guard.get('time') or '-', guard.get('next')))
 
 
 def check():
