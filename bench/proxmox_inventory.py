@@ -47,7 +47,7 @@ def start_double(work, nodes, guests, latency_ms):
     proc = subprocess.Popen([PY, os.path.join(ROOT, 'lab/doubles/pve_api.py'), state, '--port', str(PORT),
                              '--tls-dir', work, '--latency-ms', str(latency_ms)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(100):
+    for _attempt in range(100):
         try:
             admin('stats')
             return proc
@@ -77,7 +77,7 @@ def inventory(work, facts, concurrency):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n', maxsplit=1)[0])
     parser.add_argument('--latency-ms', type=float, default=10.0)
     parser.add_argument('--sizes', default='10,100,1000')
     parser.add_argument('--nodes', type=int, default=3)

@@ -293,7 +293,7 @@ class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n', maxsplit=1)[0])
     parser.add_argument('state')
     parser.add_argument('--port', type=int, default=18600)
     parser.add_argument('--tls-dir', default=None, help='where the self-signed certificate is (made if missing)')
