@@ -15,7 +15,7 @@ rm -rf "$out" && mkdir -p "$out"
 py=$(command -v python3)
 "$py" -c 'import websocket' 2>/dev/null || { echo "truenas: websocket-client is missing (make venv installs it)" >&2; exit 2; }
 "$py" "$here/files/mkcert.py" "$out"
-export ANSIBLE_STDOUT_CALLBACK=default ANSIBLE_FORCE_COLOR=0 ANSIBLE_RETRY_FILES_ENABLED=0
+export ANSIBLE_STDOUT_CALLBACK=default ANSIBLE_FORCE_COLOR=0 ANSIBLE_RETRY_FILES_ENABLED=0 ANSIBLE_PIPELINING=1
 export NAS_API_KEY=1-TrueNASdoubleKey0forTheScenario NAS_CA="$out/ca.pem" NAS_DISKS=sda,sdb,sdc,sdd
 pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; }
