@@ -11,13 +11,13 @@ and not the machine's CPU. For each size:
   facts on, concurrency K   the same with K in flight (--concurrency, default 8)
 
 API time = wall time of the run - wall time of the facts-off run (ansible-inventory's start-up and the two list
-calls taken out; the quickest of three facts-off runs). The latency bound is (requests - 2) x latency / concurrency: what the API time would be if
-nothing but the injected latency counted. Printed per run: requests, the most in flight at the double, wall and
-API seconds, the bound, and the CPU seconds spent by ansible-inventory and the double (what is left of the API
-time above the bound on a busy machine). Then per size the speed-up (API time at 1 / API time at K) against K,
-and between sizes what each added request cost against latency / concurrency: the fixed costs (a TLS session per
-worker thread, the thread pool, the PCI and mapping calls) cancel out, and "grows no faster than guests /
-concurrency" means a ratio near 1 (the run fails above 1.25 at the largest sizes).
+calls taken out; the quickest of three facts-off runs). The latency bound is (requests - 2) x latency /
+concurrency: what the API time would be if nothing but the injected latency counted. Printed per run: requests, the
+most in flight at the double, wall and API seconds, the bound, and the CPU seconds spent by ansible-inventory and
+the double (what is left of the API time above the bound on a busy machine). Then per size the speed-up (API time
+at 1 / API time at K) against K, and between sizes what each added request cost against latency / concurrency: the
+fixed costs (a TLS session per worker thread, the thread pool, the PCI and mapping calls) cancel out, and "grows no
+faster than guests / concurrency" means a ratio near 1 (the run fails above 1.25 at the largest sizes).
 
     .venv/bin/python bench/proxmox_inventory.py [--latency-ms 100] [--sizes 10,100,1000] [--concurrency 8]
 """
