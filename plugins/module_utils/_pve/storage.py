@@ -97,8 +97,8 @@ def _check_value(where, key, value, spec, problems):
     elif key in _INT and (isinstance(value, bool) or not re.match(r'^-?\d+$', str(value))
                           or not _INT[key][0] <= int(value) <= (_INT[key][1] or int(value))):
         low, high = _INT[key]
-        problems.append('%s: expected an integer %s, got %r' % (where, '%d-%d' % (low, high) if high else
-                                                                 '>= %d' % low, value))
+        wanted = '%d-%d' % (low, high) if high else '>= %d' % low
+        problems.append('%s: expected an integer %s, got %r' % (where, wanted, value))
     elif key in _ENUM and value not in _ENUM[key] and str(value) not in [str(v) for v in _ENUM[key]]:
         problems.append('%s: expected one of %s, got %r' % (where, ', '.join(str(v) for v in _ENUM[key]), value))
     elif key == 'format' and str(value) not in spec['formats']:

@@ -63,8 +63,8 @@ def test_storage_problem_names_the_field(wanted, problem):
 
 def test_every_problem_of_every_entry_is_listed():
     problems = check_storage({'aa': dict(NFS, contnet='x', disable='no'), 'b': {'type': 'dir'}})
-    assert [p.split(':')[0] for p in problems] == ['storage.aa.contnet', 'storage.aa.disable', 'storage.b',
-                                                   'storage.b.path']
+    fields = [p.split(':', maxsplit=1)[0] for p in problems]
+    assert fields == ['storage.aa.contnet', 'storage.aa.disable', 'storage.b', 'storage.b.path']
 
 
 def test_every_type_takes_its_required_options():

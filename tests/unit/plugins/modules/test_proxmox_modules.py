@@ -74,8 +74,8 @@ def test_unknown_storage_option_is_refused_before_any_request(pve, run_module):
 
 def test_every_storage_problem_is_named_at_once(pve, run_module):
     pve(node_answers())
-    result = run_module(proxmox_node_config.main, dict(AUTH, storage={'nas-k3s': dict(NFS, disable='maybe'),
-                                                                     'local2': {'type': 'dir'}}))
+    storage = {'nas-k3s': dict(NFS, disable='maybe'), 'local2': {'type': 'dir'}}
+    result = run_module(proxmox_node_config.main, dict(AUTH, storage=storage))
     assert result['refusals'] == ['storage.local2.path: required for a dir storage, got nothing',
                                   "storage.nas-k3s.disable: expected a boolean, got 'maybe'"]
 
