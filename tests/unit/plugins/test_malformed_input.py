@@ -39,6 +39,8 @@ FILTERS = [
     ('corosync_plan', (['desk'], HOSTVARS), {}, 'desk.homelab_quorum_votes: a corosync member needs at least 1'),
     ('corosync_plan', (['forge'], HOSTVARS, 'ffsplit'), {}, "qdevice: expected a mapping"),
     ('corosync_plan', (['forge'], TYPO), {}, "forge.homelab_power_prority: unknown homelab_* variable"),
+    ('ephemeral_path', (None,), {}, 'path: expected a path on the controller, got None'),
+    ('ephemeral_path', ({'path': '/x'},), {}, 'path: expected a path on the controller'),
     ('gpu_compare', ({'gpus': []}, 'RTX 4090'), {}, 'declared: expected a list'),
     ('gpu_compare', ('nvidia', []), {}, 'found: expected the registered result of homelab.cluster.gpu_info'),
     ('host_view', (HOSTVARS, 'nowhere'), {}, 'nowhere: not an inventory host'),
