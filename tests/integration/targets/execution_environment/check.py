@@ -41,6 +41,11 @@ def check(ok, what, detail=''):
         FAILED.append(what)
 
 
+def _bytes(path):
+    with open(path, 'rb') as handle:
+        return handle.read()
+
+
 def run(*argv, **kw):
     return subprocess.run(argv, check=True, capture_output=True, text=True, **kw)
 
@@ -103,7 +108,7 @@ def main():
     check(requirements == definition['dependencies']['galaxy'], '_build/requirements.yml is the galaxy section')
     (entry,) = [c for c in requirements['collections'] if c.get('type') == 'file']
     tarball = os.path.join(build, entry['name'])
-    check(os.path.isfile(tarball) and open(tarball, 'rb').read() == open(built, 'rb').read(),
+    check(os.path.isfile(tarball) and _bytes(tarball) == _bytes(built),
           'the collection tarball is in the context where requirements.yml names it', tarball)
 
     # 3. the galaxy stage: our tarball installed from the context; the others from the pinned ansible package
