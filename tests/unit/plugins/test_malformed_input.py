@@ -125,7 +125,7 @@ MODULES = [
     ('proxmox_guests', {'api_url': 'https://127.0.0.1:9', 'api_token_id': 'u@pve!t', 'api_token_secret': 'sekrit-x',
                         'node': 'pve', 'guests': [{'name': 'k3s'}]}, 'guests[0].vmid: required, got nothing'),
     ('proxmox_guests', {'api_url': 'https://127.0.0.1:9', 'node': 'pve', 'guests': 'k3s'},
-     "Elements value for option 'guests' is of type str"),
+     "Elements value for option 'guests' is of type"),  # then 'str' (2.19+) or "<class 'str'>" (2.17, 2.18)
     ('proxmox_node_config', {'api_url': 'https://127.0.0.1:9', 'node': 'pve', 'repositories': 'free'},
      'value of repositories must be one of: no-subscription, enterprise, keep, got: free'),
     ('qdevice', {'host': 'keeper', 'algorithm': 'coinflip'}, 'value of algorithm must be one of: ffsplit, lms'),

@@ -28,8 +28,9 @@ inside it, as in an execution environment:
     3. job 2, a fresh private data dir, the house at 2810 W: holding (a guard without the state would say normal)
     4. job 3, another fresh one, the house at 2110 W: restoring what job 1 shed (homelab-batch runs again) and the
        state's shed log is empty
-    5. the vault init-file guard in a runner job: a file in the private data dir is refused with the reason; a file
-       outside it passes
+    5. the controller as the power reader (homelab_power_reader: localhost) in an AWX job: refused, nothing read
+    6. the vault init-file guard in a runner job: a file in the private data dir is refused with the reason; in an
+       AWX job only vault_init_file_durable lets a file through; plain ansible-runner outside the data dir passes
 Containers and the network are removed at the end (RUNNER_KEEP=1 keeps them).
 
     python runner_test.py ROOT
@@ -467,7 +468,16 @@ def scenario(key, built):
     check(len(hooks) >= 2 and all('homelab power guard' in h for h in hooks),
           'the webhook from the credential got the notices', hooks)
 
-    # 5. the vault init-file guard in a runner job
+    # 5. the controller as the power reader in an AWX job: its state would go with the job, so the guard refuses
+    rc, events, _left = job('guard-controller', 'power_guard.yml', project_src, key, listing,
+                            extra={'homelab_power_reader': 'localhost'})
+    failed = task_events(events, 'Keep the state where the next run finds it', ('runner_on_failed',))
+    message = failed[0]['event_data']['res'].get('msg', '') if failed else ''
+    check(rc != 0 and 'localhost.homelab_power_reader' in message and 'execution environment' not in message
+          and 'this run is an AWX job' in message and not task_events(events, 'Read every power source'),
+          'the controller as power reader in an AWX job is refused before anything is read', message or rc)
+
+    # 6. the vault init-file guard in a runner job
     rc, events, _left = job('vault-guard-ephemeral', 'vault_guard.yml', project_src, key, listing,
                             extra={'vault_init_file': '~/vault-init.age'})
     failed = task_events(events, 'Refuse an init file that would not outlive this run', ('runner_on_failed',))
