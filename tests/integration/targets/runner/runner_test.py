@@ -473,7 +473,7 @@ def scenario(key, built):
                             extra={'homelab_power_reader': 'localhost'})
     failed = task_events(events, 'Keep the state where the next run finds it', ('runner_on_failed',))
     message = failed[0]['event_data']['res'].get('msg', '') if failed else ''
-    check(rc != 0 and 'localhost.homelab_power_reader' in message and 'execution environment' not in message
+    check(rc != 0 and 'localhost.homelab_power_reader' in message and "ansible-runner's private data dir" in message
           and 'this run is an AWX job' in message and not task_events(events, 'Read every power source'),
           'the controller as power reader in an AWX job is refused before anything is read', message or rc)
 
