@@ -12,14 +12,14 @@ author:
 description:
   - Says why a path on the controller would be lost after the run, from the controller's environment and its
     file system. Filters run on the controller, so the answer is always about the controller.
-  - Lost means one of
-    an AWX, ansible-navigator or ansible-runner job in an execution environment (C(AWX_ISOLATED_DATA_DIR) under
-    C(/runner)): the container goes when the job ends;
-    an AWX job (C(JOB_ID) with C(AWX_HOST));
-    a path inside ansible-runner's private data dir, or under C(/runner);
-    a temporary directory (C(/tmp), C(/var/tmp), C(/dev/shm), C(/run), C($TMPDIR)).
-  - A controller that only runs in a container (a dev container, CI) is not taken for ephemeral by itself: its
-    work tree is usually a mounted volume, and nothing inside can tell which paths are.
+  - Lost means one of the following.
+  - An AWX, ansible-navigator or ansible-runner job in an execution environment (C(AWX_ISOLATED_DATA_DIR) under
+    C(/runner)), whose container goes when the job ends.
+  - An AWX job (C(JOB_ID) with C(AWX_HOST)).
+  - A path inside ansible-runner's private data dir, or under C(/runner).
+  - A temporary directory (C(/tmp), C(/var/tmp), C(/dev/shm), C(/run), C($TMPDIR)).
+  - A controller that only runs in a container (a dev container, CI) is not taken for ephemeral by itself, since
+    its work tree is usually a mounted volume and nothing inside can tell which paths are.
   - The C(homelab.cluster.vault) role refuses to write the encrypted unseal keys to such a place unless
     C(vault_init_file_durable) says it is kept.
 options:

@@ -140,7 +140,7 @@ class Scanner:
 
     def _role_dir(self, name):
         name = str(name)
-        short = name.split('.')[-1] if name.startswith('homelab.cluster.') else name
+        short = name.rsplit('.', maxsplit=1)[-1] if name.startswith('homelab.cluster.') else name
         path = os.path.join(self.root, 'roles', short)
         return path if os.path.isdir(path) else None
 

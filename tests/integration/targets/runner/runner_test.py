@@ -106,7 +106,7 @@ def set_house(base_w):
     path = os.path.join(OUT, 'state.json')
     with open(path, 'w') as handle:
         json.dump(doubles(base_w), handle)
-    podman('cp', path, '%s:/etc/homelab-doubles/state.json' % KEEPER[0])
+    podman('cp', path, KEEPER[0] + ':/etc/homelab-doubles/state.json')
 
 
 def down():
@@ -121,7 +121,7 @@ def up(key):
     for name, ip, mac in (KEEPER, SPEC):
         podman('run', '-d', '--name', name, '--hostname', name, '--label', LABEL,
                '--network', '%s:ip=%s,mac=%s' % (NETWORK, ip, mac), IMAGE, '/sbin/init')
-        podman('cp', key + '.pub', '%s:/root/.ssh/authorized_keys' % name)
+        podman('cp', key + '.pub', name + ':/root/.ssh/authorized_keys')
     units = os.path.join(OUT, 'units')
     os.makedirs(units, exist_ok=True)
     with open(os.path.join(units, 'homelab-power-doubles.service'), 'w') as handle:
@@ -139,15 +139,15 @@ def up(key):
                 break
             time.sleep(0.5)
         else:
-            raise RuntimeError('%s: systemd and sshd not up after 90 s' % name)
+            raise RuntimeError('%s: systemd and sshd not up after 90 s' % (name,))
     podman('exec', KEEPER[0], 'mkdir', '-p', '/etc/homelab-doubles')
     podman('cp', os.path.join(ROOT, 'lab', 'doubles', 'power_devices.py'),
-           '%s:/usr/local/bin/homelab-power-doubles' % KEEPER[0])
+           KEEPER[0] + ':/usr/local/bin/homelab-power-doubles')
     set_house(2600)
-    podman('cp', os.path.join(units, 'homelab-power-doubles.service'), '%s:/etc/systemd/system/' % KEEPER[0])
+    podman('cp', os.path.join(units, 'homelab-power-doubles.service'), KEEPER[0] + ':/etc/systemd/system/')
     podman('exec', KEEPER[0], 'systemctl', 'daemon-reload')
     podman('exec', KEEPER[0], 'systemctl', 'start', 'homelab-power-doubles')
-    podman('cp', os.path.join(units, 'homelab-batch.service'), '%s:/etc/systemd/system/' % SPEC[0])
+    podman('cp', os.path.join(units, 'homelab-batch.service'), SPEC[0] + ':/etc/systemd/system/')
     podman('exec', SPEC[0], 'systemctl', 'daemon-reload')
     podman('exec', SPEC[0], 'systemctl', 'enable', '--now', 'homelab-batch')
     deadline = time.time() + 30
@@ -363,8 +363,8 @@ def stats_of(events):
 
 def service_step(events):
     """The per-host result of the services step: the runner event for the delegated host (awx-spec)."""
-    found = task_events(events, 'Stop (or, to restore, start) the services', ('runner_item_on_ok',
-                                                                                'runner_item_on_failed'))
+    kinds = ('runner_item_on_ok', 'runner_item_on_failed')
+    found = task_events(events, 'Stop (or, to restore, start) the services', kinds)
     return [(e['event'], e['event_data'].get('host'),
              (e['event_data']['res'].get('_ansible_delegated_vars') or {}).get('ansible_host'),
              e['event_data']['res'].get('changed'), e['event_data']['res'].get('state')) for e in found]
