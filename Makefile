@@ -15,7 +15,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 export CONTAINERS_CONF := $(CURDIR)/lab/containers.conf
 LAB_INVENTORY := inventory/lab
 
-.PHONY: help venv test units golden sanity lint molecule report truenas runner ee ee-image test-cores bench bench-power bench-wake bench-slurm clean lab lab-up lab-down lab-prereqs lab-images drills
+.PHONY: help venv test units golden sanity lint molecule report truenas opnsense runner ee ee-image test-cores bench bench-power bench-wake bench-slurm clean lab lab-up lab-down lab-prereqs lab-images drills
 
 help:
 	@echo "make lab      - the simulated homelab: install podman & co, build images, start it, run playbooks/site.yml"
@@ -27,6 +27,7 @@ help:
 	@echo "make sanity  - ansible-test sanity on a copy laid out as ansible_collections/homelab/cluster"
 	@echo "make lint    - ruff and ansible-lint (production profile)"
 	@echo "make truenas - the nas role against the TrueNAS API double (lab/doubles/truenas.py) on loopback"
+	@echo "make opnsense - the seed's network applied to the OPNsense API double (check mode, twice, bad input, lockout)"
 	@echo "make runner  - the power guard as AWX runs it: ansible-runner jobs in fresh private data dirs (lab containers)"
 	@echo "make ee      - the AWX execution environment's build context (ansible-builder create) into .build/ee, checked"
 	@echo "make ee-image - build the execution environment image (pulls its base image from quay.io)"
@@ -57,7 +58,7 @@ venv: $(STAMP) $(COLLECTION_LINK)
 		rm -rf "$(STALE_INSTALL)"; fi
 
 # cores-2.21: the newest core (what an execution environment built today carries); make test-cores runs them all
-test: venv units golden sanity lint report truenas ee runner cores-2.21 molecule
+test: venv units golden sanity lint report truenas opnsense ee runner cores-2.21 molecule
 	@echo "make test: all passed"
 
 units: venv
@@ -79,6 +80,8 @@ report: venv lab-prereqs
 truenas: venv
 	tests/integration/targets/truenas/runme.sh
 
+opnsense: venv
+	tests/integration/targets/opnsense/runme.sh
 runner: venv lab-images
 	tests/integration/targets/runner/runme.sh
 

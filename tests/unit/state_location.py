@@ -16,8 +16,9 @@ It writes when its module is one of WRITERS, ``uri`` with ``dest``, or a command
 ``script``, ``raw``, ``expect``) that does not declare ``changed_when: false``.
 
 Such a write is allowed only when the task documents it, on one of its own lines (not its children's):
-  * ``cache``: a comment or the task's name says so with the word *cache* -- a scratch file or a copy that may be
-    lost at any time because the truth lives elsewhere (the jobs role's collection build, a CA copy);
+  * ``cache``: a comment or the task's name says so with the word *cache* or *scratch* -- a scratch file or a copy
+    that may be lost at any time because the truth lives elsewhere (the jobs role's collection build, the OPNsense
+    backup's download before it goes to the logic node, a CA copy);
   * ``controller-file``: a comment ``# controller file: <why>`` on a file the user names and keeps on purpose,
     refused in ephemeral directories by a guard (the vault init file, ``roles/vault/tasks/init_file_guard.yml``).
 
@@ -36,7 +37,7 @@ CONTROLLER = frozenset(('localhost', '127.0.0.1', '::1'))
 WRITERS = frozenset((
     'copy', 'template', 'file', 'lineinfile', 'blockinfile', 'replace', 'ini_file', 'get_url', 'unarchive',
     'tempfile', 'assemble', 'known_hosts', 'archive', 'fetch', 'git', 'htpasswd', 'openssl_privatekey',
-    'openssh_keypair', 'x509_certificate', 'homelab.cluster.power_report',
+    'openssh_keypair', 'x509_certificate', 'homelab.cluster.power_report', 'homelab.cluster.opnsense_backup',
 ))
 COMMANDS = frozenset(('command', 'shell', 'script', 'raw', 'expect'))
 SHORT = re.compile(r'^(?:ansible\.(?:builtin|legacy|posix)|community\.(?:general|crypto))\.')
@@ -50,7 +51,7 @@ TASK_KEYWORDS = frozenset((
 ))
 INCLUDES = frozenset(('include_tasks', 'import_tasks'))
 ROLE_INCLUDES = frozenset(('include_role', 'import_role'))
-CACHE = re.compile(r'\bcache\b', re.IGNORECASE)
+CACHE = re.compile(r'\b(?:cache|scratch)\b', re.IGNORECASE)
 CONTROLLER_FILE = re.compile(r'#\s*controller file:\s*\S', re.IGNORECASE)
 COMMENT = re.compile(r'(?:^|\s)#(.*)$')
 

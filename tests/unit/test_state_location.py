@@ -75,6 +75,12 @@ CASES = [
             argv: [age, -o, /keep/init.age]
           delegate_to: localhost  # controller file: the user's path, refused in ephemeral directories
         """, [(5, 'command', 'runs on the controller', 'controller-file')]),
+    ('scratch documents it too', PLAY_REMOTE, """\
+        - name: Download
+          ansible.builtin.get_url: {url: http://x, dest: /tmp/y}
+          delegate_to: localhost
+          changed_when: false  # into the scratch directory above
+        """, [(5, 'get_url', 'runs on the controller', 'cache')]),
     ('update_cache is no documentation', PLAY_LOCAL, """\
         - name: Packages
           ansible.builtin.copy: {dest: /x, content: y}

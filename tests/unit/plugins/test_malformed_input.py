@@ -80,6 +80,14 @@ FILTERS = [
     ('slurm_conf', (HOSTVARS, ['nowhere'], {}, 'keeper'), {}, 'nowhere: not an inventory host'),
     ('slurm_conf', (HOSTVARS, ['forge'], {}, 'ctl'), {'source': 'hardware'}, "controller: 'ctl' is not an inventory"),
     ('slurm_conf', (HOSTVARS, ['keeper'], {}, 'keeper'), {}, 'keeper: no facts (processor_vcpus, memtotal_mb)'),
+    ('opnsense_plan', (HOSTVARS, ['keeper'], {'networks': [{'name': 'iot', 'tag': 4095, 'subnet': '10.0.20.0/24',
+                                                            'interface': 'opt2'}]}), {},
+     'opnsense_networks[iot].tag: expected a VLAN tag 1-4094, got 4095'),
+    ('opnsense_plan', (HOSTVARS, ['keeper'], {'networks': [{'name': 'servers', 'tag': 30, 'subnet': '10.0.30.0/24',
+                                                            'interface': 'opt3'}],
+                                              'extra_hosts': [{'name': 'cam', 'mac': 'zz', 'address': '10.0.30.9'}]}),
+     {}, "opnsense_extra_hosts[cam].mac: expected a MAC address such as a8:a1:59:00:00:01, got 'zz'"),
+    ('opnsense_plan', (HOSTVARS, 'keeper', {}), {}, "names: expected a list of host names, got 'keeper'"),
     ('vram_need', ('seven',), {}, 'params_b: expected the parameters in billions'),
     ('vram_need', (7, 'Q9'), {}, "quant: expected one of"),
     ('vram_need', (7,), {'kv_width': 'wide'}, "kv_width: expected a number, got 'wide'"),
@@ -101,7 +109,8 @@ FILTERS = [
 # the truenas_* modules check their input before they connect (nothing listens on this port)
 TRUENAS = {'api_url': 'wss://127.0.0.1:18499/api/current', 'api_username': 'u', 'api_key': '1-x'}
 
-# (module, args, what the failure message must say)
+# (module, args, what the failure message must say); the opnsense_* rows fail before any connection is made
+OPN = {'url': 'https://127.0.0.1:9', 'api_key': 'key', 'api_secret': 'secret'}
 MODULES = [
     ('power_info', {'hosts': {'forge': {'ups': {'port': 3493}}}}, 'forge.homelab_power.ups.host: required'),
     ('power_info', {'hosts': {'forge': {'idle_w': 'seven'}}},
@@ -147,6 +156,21 @@ MODULES = [
      'replications[0].ssh_credentials: SSH replication needs'),
     ('truenas_info', dict(TRUENAS, gather=['everything']), 'value of gather must be one or more of'),
     ('truenas_info', {'api_url': 'wss://127.0.0.1:18499/api/current'}, 'missing required arguments'),
+    ('opnsense_alias', dict(OPN, aliases=[{'name': 'role_storage', 'content': ['10.0.30.20']}]),
+     'aliases[0].type: required for a present alias (role_storage); nothing was sent'),
+    ('opnsense_backup', OPN, 'missing required arguments: dest_dir'),
+    ('opnsense_dhcp_reservation', dict(OPN, reservations=[{'mac': 'a8:a1:59:00:00:05', 'address': 'ten'}]),
+     "reservations[0].address: expected an IPv4 address, got 'ten'; nothing was sent"),
+    ('opnsense_dhcp_reservation', dict(OPN, reservations=[], subnets=[{'subnet': '10.0.30.0/24'}]),
+     'subnets: only for backend kea'),
+    ('opnsense_host_override', dict(OPN, hosts=[{'hostname': 'keeper', 'address': '10.0.30.5'}]),
+     'hosts[0].domain: required (or give domain for all); nothing was sent'),
+    ('opnsense_ids', dict(OPN, mode='pcap'), 'drop: needs an IPS mode (netmap or divert)'),
+    ('opnsense_info', dict(OPN, gather=['everything']), 'value of gather must be one or more of'),
+    ('opnsense_rule', dict(OPN, rules=[{'description': 'homelab: x', 'sequence': 0}]),
+     'rules[0].sequence: expected 1-999999, got 0 (homelab: x); nothing was sent'),
+    ('opnsense_vlan', dict(OPN, vlans=[{'parent': 'ixl0', 'tag': 4095}]),
+     'vlans[0].tag: expected a VLAN tag 1-4094, got 4095 (nothing was sent)'),
     ('vault_config', {'url': 'https://127.0.0.1:8200', 'token': 'hvs.Z9Q', 'kv_mounts': [{'description': 'x'}]},
      'missing required arguments: path found in kv_mounts'),
     ('vault_config', {'url': 'https://127.0.0.1:8200', 'token': 'hvs.Z9Q', 'policies': ['read']},
