@@ -495,8 +495,8 @@ def check_quorum_and_guard(lab_inv, reader):
         active = podman('exec', reader, 'systemctl', 'is-active', 'homelab-%s.timer' % timer, check=False).stdout
         ok = active.strip() == 'active'
         failures += not ok
-        log('%s %s runs the %s on its own timer (%s)' % ('ok' if ok else 'FAILED', reader, timer.replace('-', ' '),
-                                                          active.strip()))
+        log('%s %s runs the %s on its own timer (%s)'
+            % ('ok' if ok else 'FAILED', reader, timer.replace('-', ' '), active.strip()))
     started = time.time()
     guard = guard_status(reader)
     while guard['time'] is None and time.time() - started < 150:

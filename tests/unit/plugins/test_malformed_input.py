@@ -39,6 +39,8 @@ FILTERS = [
     ('corosync_plan', (['desk'], HOSTVARS), {}, 'desk.homelab_quorum_votes: a corosync member needs at least 1'),
     ('corosync_plan', (['forge'], HOSTVARS, 'ffsplit'), {}, "qdevice: expected a mapping"),
     ('corosync_plan', (['forge'], TYPO), {}, "forge.homelab_power_prority: unknown homelab_* variable"),
+    ('ephemeral_path', (None,), {}, 'path: expected a path on the controller, got None'),
+    ('ephemeral_path', ({'path': '/x'},), {}, 'path: expected a path on the controller'),
     ('gpu_compare', ({'gpus': []}, 'RTX 4090'), {}, 'declared: expected a list'),
     ('gpu_compare', ('nvidia', []), {}, 'found: expected the registered result of homelab.cluster.gpu_info'),
     ('host_view', (HOSTVARS, 'nowhere'), {}, 'nowhere: not an inventory host'),
@@ -132,7 +134,7 @@ MODULES = [
     ('proxmox_guests', {'api_url': 'https://127.0.0.1:9', 'api_token_id': 'u@pve!t', 'api_token_secret': 'sekrit-x',
                         'node': 'pve', 'guests': [{'name': 'k3s'}]}, 'guests[0].vmid: required, got nothing'),
     ('proxmox_guests', {'api_url': 'https://127.0.0.1:9', 'node': 'pve', 'guests': 'k3s'},
-     "Elements value for option 'guests' is of type str"),
+     "Elements value for option 'guests' is of type"),  # then 'str' (2.19+) or "<class 'str'>" (2.17, 2.18)
     ('proxmox_guests', {'api_url': 'https://127.0.0.1:9', 'api_token_id': 'u@pve!t', 'api_token_secret': 'sekrit-x',
                         'node': 'pve', 'guests': [{'name': 'k3s', 'vmid': 201, 'cores': 'four', 'memory_gb': 8}]},
      "1 problem in the guests input, nothing was sent: guests[0].cores: expected an integer 1-8192, got 'four'"),
