@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, homelab.cluster contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """gpu_stack's plan for one host, without I/O: which apt sources, pins and keyring packages it needs (reusing the
@@ -61,6 +60,26 @@ def _archive(release, settings, deb_arch):
     return mirror, security, settings['ubuntu_keyring'], [code, code + '-updates'], code + '-security'
 
 
+# the last path element of a distribution archive's URI, whatever the mirror (ftp.de.debian.org, apt-cacher, ...),
+# and the vendors' hosts whose paths look alike (AMD's https://repo.radeon.com/amdgpu/6.4/ubuntu)
+ARCHIVE_PATHS = {'debian': ('debian', 'debian-security'), 'ubuntu': ('ubuntu', 'ubuntu-ports')}
+VENDOR_HOSTS = ('repo.radeon.com', 'developer.download.nvidia.com', 'nvidia.github.io', 'repositories.intel.com',
+                'ppa.launchpadcontent.net')
+
+
+def _archive_uri(uri, paths):
+    host = uri.split('://', 1)[-1].split('/', 1)[0].split('@')[-1].split(':')[0]
+    return uri.rstrip('/').rsplit('/', 1)[-1] in paths and host not in VENDOR_HOSTS
+
+
+def archive_entries(release, entries, suite, deb_arch):
+    """The host's entries for a suite of the distribution's own archive (not a vendor's that shares the suite name,
+    as AMD's noble and jammy do)."""
+    paths = ARCHIVE_PATHS[release['distribution']]
+    return [e for e in sources.entries_for_suite(entries, suite, deb_arch) if any(_archive_uri(u, paths)
+                                                                                     for u in e['uris'])]
+
+
 def archive_stanzas(release, settings, entries, wanted, deb_arch):
     """The archive entries to add: the components the host lacks, on the host's own mirror with the host's own
     Signed-By (apt merges them); a suite the host lacks entirely (the release or its security suite) from the
@@ -68,7 +87,7 @@ def archive_stanzas(release, settings, entries, wanted, deb_arch):
     mirror, security, keyring, suites, security_suite = _archive(release, settings, deb_arch)
     stanzas = []
     for suite in suites + [security_suite]:
-        found = sources.entries_for_suite(entries, suite, deb_arch)
+        found = archive_entries(release, entries, suite, deb_arch)
         if not found:
             if suite.endswith('-updates'):
                 continue
@@ -76,7 +95,8 @@ def archive_stanzas(release, settings, entries, wanted, deb_arch):
             stanzas.append({'uris': [uri], 'suites': [suite], 'components': list(wanted),
                             'options': {'signed-by': keyring}})
             continue
-        uri = found[0]['uris'][0]
+        paths = ARCHIVE_PATHS[release['distribution']]
+        uri = next(u for u in found[0]['uris'] if _archive_uri(u, paths))
         have = set()
         for entry in sources.serving(entries, uri, suite, deb_arch):
             have.update(entry['components'])
@@ -101,7 +121,8 @@ def _vendor_repo(name, uri, suite, components, key, entries, deb_arch, comment):
 
 def _pinned(preferences, needle):
     """Whether a preferences file the host already has pins this origin or label (a vendor's own pin file)."""
-    return next((p for p, text in sorted(preferences.items()) if needle in text and not text.startswith(sources.MARKER)),
+    return next((p for p, text in sorted(preferences.items())
+                 if needle in text and not text.startswith(sources.MARKER)),
                 None)
 
 

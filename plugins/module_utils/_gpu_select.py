@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, homelab.cluster contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """What each vendor path installs, per release, without I/O: the single source of truth that gpu_stack (through
@@ -109,7 +108,7 @@ def nvidia_arch(gpu):
             return 'blackwell'
         table = {5: 'maxwell', 6: 'pascal', 8: 'ada' if minor == 9 else 'ampere', 9: 'hopper'}
         return table.get(major, 'turing' if (major, minor) >= (7, 5) else 'volta' if major == 7 else None)
-    chip = re.match(r'^\s*(G[A-Z])\d', gpu.get('pci_name') or '')
+    chip = re.match(r'^\s*([A-Z]{2})\d', gpu.get('pci_name') or '')
     return _NVIDIA_CHIPS.get(chip.group(1)) if chip else None
 
 
@@ -160,7 +159,8 @@ def nvidia(release, gpus, settings, arch, kernel, proxmox=False):
         raise SelectError('branch %s does not drive %s GPUs (%s is the last branch that does)'
                           % (branch, oldest.capitalize(), LAST_PRE_TURING_BRANCH))
     if branch and blackwell and int(branch) < FIRST_BLACKWELL_BRANCH:
-        raise SelectError('branch %s does not drive Blackwell GPUs (%s or newer does)' % (branch, FIRST_BLACKWELL_BRANCH))
+        raise SelectError('branch %s does not drive Blackwell GPUs (%s or newer does)'
+                          % (branch, FIRST_BLACKWELL_BRANCH))
     if pre_turing and not branch and source == 'cuda':
         branch = str(LAST_PRE_TURING_BRANCH)
         notes.append('locked to branch %s: the last one that drives this host\'s %s GPU' % (branch, oldest))
@@ -172,9 +172,10 @@ def nvidia(release, gpus, settings, arch, kernel, proxmox=False):
                               'gpu_stack_nvidia_source to cuda' % (release['version'], debian['branch'],
                                                                    FIRST_BLACKWELL_BRANCH))
         if want_open and not debian['open']:
-            raise SelectError('Debian %s\'s open modules (nvidia-open-kernel-dkms, contrib) do not follow the driver\'s '
-                              'security updates (%s-security), so apt cannot install them: set gpu_stack_nvidia_open '
-                              'to false, or gpu_stack_nvidia_source to cuda' % (release['version'], release['codename']))
+            raise SelectError('Debian %s\'s open modules (nvidia-open-kernel-dkms, contrib) do not follow the '
+                              'driver\'s security updates (%s-security), so apt cannot install them: set '
+                              'gpu_stack_nvidia_open to false, or gpu_stack_nvidia_source to cuda'
+                              % (release['version'], release['codename']))
         use_open = debian['open'] and not pre_turing if want_open is None else want_open
         modules = 'nvidia-open-kernel-dkms' if use_open else 'nvidia-kernel-dkms'
         packages = ['nvidia-driver', 'firmware-misc-nonfree', modules, 'nvidia-smi', 'dkms',

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, homelab.cluster contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """apt sources without I/O: read one-line (sources.list) and deb822 (.sources) files as apt does, find the
@@ -61,7 +60,7 @@ def parse_one_line(text, path):
         line = raw.split('#', 1)[0].strip()
         if not line:
             continue
-        match = re.match(r'^(deb|deb-src)\s+(?:\[([^\]]*)\]\s+)?(\S+)\s+(\S+)\s*(.*)$', line)
+        match = re.match(r'^(deb|deb-src)\s+(?:\[([^\]]*)\]\s+)?([^\s\[]\S*)\s+(\S+)\s*(.*)$', line)
         if not match:
             raise SourcesError('%s:%d: expected "deb [options] URI suite [components]", got %r' % (path, number, raw))
         kind, opts, uri, suite, comps = match.groups()

@@ -55,7 +55,8 @@ def ensure_key(home):
 
 def stanzas(path):
     """The recorded file without its provenance comments, with the fields apt's index has and the record lacks."""
-    text = '\n'.join(line for line in open(path).read().splitlines() if not line.startswith('#')).strip()
+    with open(path) as handle:
+        text = '\n'.join(line for line in handle.read().splitlines() if not line.startswith('#')).strip()
     out = []
     for block in text.split('\n\n'):
         fields = dict(line.split(': ', 1) for line in block.splitlines())
@@ -74,7 +75,8 @@ def _release(directory, files, origin, label, suite=None, components=None):
         lines.append('Components: ' + components)
     lines.append('SHA256:')
     for rel in files:
-        data = open(os.path.join(directory, rel), 'rb').read()
+        with open(os.path.join(directory, rel), 'rb') as handle:
+            data = handle.read()
         lines.append(' %s %d %s' % (hashlib.sha256(data).hexdigest(), len(data), rel))
     with open(os.path.join(directory, 'Release'), 'w') as handle:
         handle.write('\n'.join(lines) + '\n')

@@ -42,9 +42,10 @@ if not os.path.exists(LINK):
 sys.path.insert(0, COLLECTIONS)
 sys.path.insert(0, HERE)
 
+import recorded  # noqa: E402
+
 from ansible_collections.homelab.cluster.plugins.module_utils import _gpu_apt  # noqa: E402
 from ansible_collections.homelab.cluster.plugins.module_utils import _gpu_select  # noqa: E402
-import recorded  # noqa: E402
 
 NETWORK, SUBNET = 'gpu-resolve', '10.77.91.128/25'
 LABEL = 'homelab.gpu-resolve=1'
@@ -76,15 +77,15 @@ def installer_sources(release):
     suite = RELEASES[release][0]
     if release == 'debian12':
         return {'/etc/apt/sources.list': (
-            'deb http://deb.debian.org/debian/ {s} main non-free-firmware\n'
-            'deb http://security.debian.org/debian-security {s}-security main non-free-firmware\n'
-            'deb http://deb.debian.org/debian/ {s}-updates main non-free-firmware\n').format(s=suite)}
+            f'deb http://deb.debian.org/debian/ {suite} main non-free-firmware\n'
+            f'deb http://security.debian.org/debian-security {suite}-security main non-free-firmware\n'
+            f'deb http://deb.debian.org/debian/ {suite}-updates main non-free-firmware\n')}
     return {'/etc/apt/sources.list.d/debian.sources': (
-        'Types: deb\nURIs: http://deb.debian.org/debian/\nSuites: {s} {s}-updates\n'
+        f'Types: deb\nURIs: http://deb.debian.org/debian/\nSuites: {suite} {suite}-updates\n'
         'Components: main non-free-firmware\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n\n'
-        'Types: deb\nURIs: http://security.debian.org/debian-security/\nSuites: {s}-security\n'
+        f'Types: deb\nURIs: http://security.debian.org/debian-security/\nSuites: {suite}-security\n'
         'Components: main non-free-firmware\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n'
-        ).format(s=suite)}
+        )}
 
 
 def vendor_sources(release):
@@ -94,8 +95,9 @@ def vendor_sources(release):
     comps = 'main contrib non-free non-free-firmware'
     files = {
         '/etc/apt/sources.list': (
-            'deb http://deb.debian.org/debian/ {s} {c}\ndeb http://security.debian.org/debian-security {s}-security {c}\n'
-            'deb http://deb.debian.org/debian/ {s}-updates {c}\n').format(s=suite, c=comps),
+            f'deb http://deb.debian.org/debian/ {suite} {comps}\n'
+            f'deb http://security.debian.org/debian-security {suite}-security {comps}\n'
+            f'deb http://deb.debian.org/debian/ {suite}-updates {comps}\n'),
         '/etc/apt/sources.list.d/cuda-%s-x86_64.list' % release: (
             'deb [signed-by=/usr/share/keyrings/cuda-archive-keyring.gpg] %s/cuda/%s/x86_64/ /\n' % (BASE, release)),
         '/etc/apt/sources.list.d/nvidia-container-toolkit.list': (
@@ -111,7 +113,8 @@ def vendor_sources(release):
     return files, prefs
 
 
-VENDOR_KEYRINGS = ('/usr/share/keyrings/cuda-archive-keyring.gpg', '/usr/share/keyrings/nvidia-container-toolkit-keyring.gpg',
+VENDOR_KEYRINGS = ('/usr/share/keyrings/cuda-archive-keyring.gpg',
+                   '/usr/share/keyrings/nvidia-container-toolkit-keyring.gpg',
                    '/etc/apt/keyrings/rocm.gpg')
 
 
@@ -167,7 +170,8 @@ def cases():
             Case(rel + '-cuda-open', rel, 'installer', ['ada'], {'nvidia_source': 'cuda', 'nvidia_branch': '580'},
                  check=_installed('nvidia-driver', '580.'), why='cuda-keyring, branch lock 580 with 590 present'),
             Case(rel + '-cuda-unlocked', rel, 'installer', ['ada'], {'nvidia_source': 'cuda'},
-                 check=_installed('nvidia-driver', '590.'), why='control: without the lock apt takes the newest branch'),
+                 check=_installed('nvidia-driver', '590.'),
+                 why='control: without the lock apt takes the newest branch'),
             Case(rel + '-cuda-proprietary', rel, 'installer', ['pascal'], {'nvidia_source': 'cuda'},
                  check=_installed('nvidia-kernel-dkms', '580.'), why='pre-Turing: locked to 580 by itself'),
             Case(rel + '-vendor-host', rel, 'vendor', ['ada', 'rdna3'],
@@ -286,7 +290,8 @@ def refresh_cache(release, img):
     host = Host('cache-' + suite, img, cache_rw=True)
     try:
         comps = 'main contrib non-free non-free-firmware'
-        host.run('rm -f /etc/apt/sources.list /etc/apt/sources.list.d/*; cp -a /cache/. /var/lib/apt/lists/ 2>/dev/null')
+        host.run('rm -f /etc/apt/sources.list /etc/apt/sources.list.d/*; '
+                 'cp -a /cache/. /var/lib/apt/lists/ 2>/dev/null')
         lines = ['deb %s %s %s' % (MIRROR, name, comps) for name in (suite, suite + '-updates')]
         lines.append('deb http://security.debian.org/debian-security %s-security %s' % (suite, comps))
         host.put({'/etc/apt/sources.list': '\n'.join(lines) + '\n'})
@@ -333,8 +338,9 @@ def _apply_and_resolve(box, case, plan, files, prefs):
             'mkdir -p /etc/apt/keyrings; cp -a /cache/. /var/lib/apt/lists/ 2>/dev/null', check=True)
     box.put(dict(files, **prefs))
     if case.host == 'vendor':
-        keyring = open(os.path.join(BUILD, 'recorded', 'keys', 'recorded.gpg'), 'rb').read()
-        box.put({path: keyring for path in VENDOR_KEYRINGS})
+        with open(os.path.join(BUILD, 'recorded', 'keys', 'recorded.gpg'), 'rb') as handle:
+            keyring = handle.read()
+        box.put(dict.fromkeys(VENDOR_KEYRINGS, keyring))
         rc, out = box.run('dpkg -i %s/cuda/%s/x86_64/cuda-keyring_1.1-1_all.deb' % (SRV, case.release))
         if rc:
             return 'the vendor host\'s cuda-keyring did not install: %s' % out[-500:]
@@ -400,7 +406,8 @@ def main(argv):
             problem = run_case(case, images)
             if case.expect == 'fails':
                 if problem:
-                    print('PASS %s failed as it must: %s (%.0f s)' % (case.ident, problem, time.time() - t0), flush=True)
+                    print('PASS %s failed as it must: %s (%.0f s)' % (case.ident, problem, time.time() - t0),
+                          flush=True)
                 else:
                     print('FAIL %s resolved, but must not: the test cannot tell this role from a broken one'
                           % case.ident, flush=True)
