@@ -326,14 +326,28 @@ def run_case(case, images):
     if plan['conflicts'] and case.expect != 'fails':
         return 'the plan itself sees conflicts: %s' % plan['conflicts']
 
-    box = Host(case.ident, images[case.release])
-    try:
-        return _apply_and_resolve(box, case, plan, files, prefs)
-    finally:
-        box.close()
+    # cases whose hosts end up with the same apt configuration share one container and one apt-get update
+    key = json.dumps([case.release, files, prefs, plan['remove'], plan['sources'], plan['pins'], plan['keyring_debs']],
+                     sort_keys=True)
+    if key not in BOXES:
+        for old in BOXES.values():
+            old.close()
+        BOXES.clear()
+        box = BOXES[key] = Host(case.ident, images[case.release])
+        problem = _apply(box, case, plan, files, prefs)
+        if problem:
+            BOXES.pop(key).close()
+            return problem
+    else:
+        print('   (same apt configuration as the case before: same container)')
+    return _resolve(BOXES[key], case, plan)
 
 
-def _apply_and_resolve(box, case, plan, files, prefs):
+BOXES = {}
+
+
+def _apply(box, case, plan, files, prefs):
+    """The host's sources, then the plan as the role applies it; apt-get update must be clean."""
     box.run('rm -f /etc/apt/sources.list /etc/apt/sources.list.d/* /etc/apt/preferences.d/*; '
             'mkdir -p /etc/apt/keyrings; cp -a /cache/. /var/lib/apt/lists/ 2>/dev/null', check=True)
     box.put(dict(files, **prefs))
@@ -344,7 +358,6 @@ def _apply_and_resolve(box, case, plan, files, prefs):
         rc, out = box.run('dpkg -i %s/cuda/%s/x86_64/cuda-keyring_1.1-1_all.deb' % (SRV, case.release))
         if rc:
             return 'the vendor host\'s cuda-keyring did not install: %s' % out[-500:]
-    # the plan, as the role applies it
     for path in plan['remove']:
         box.run('rm -f ' + path)
     box.put({s['path']: s['content'] for s in plan['sources'] if s['content']})
@@ -357,7 +370,20 @@ def _apply_and_resolve(box, case, plan, files, prefs):
     bad = [line for line in out.splitlines() if line.startswith(('E:', 'W:', 'Err:'))]
     if rc or bad:
         return 'apt-get update: %s' % ' | '.join(bad or out.splitlines()[-3:])
-    chosen = []
+    return None
+
+
+def _resolve(box, case, plan):
+    """apt-get install -s of every step, then of all steps together."""
+    chosen, pins = [], []
+    try:
+        return _steps(box, case, plan, chosen, pins)
+    finally:
+        if pins:  # a pinning package "installed" for this case only
+            box.run('rm -f ' + ' '.join(pins))
+
+
+def _steps(box, case, plan, chosen, pins):
     for step in plan['steps']:
         rc, out = box.run('%s install -s %s' % (APT, ' '.join(step['packages'])))
         if rc:
@@ -366,7 +392,8 @@ def _apply_and_resolve(box, case, plan, files, prefs):
         if pinning:
             # the pinning package is installed before the driver (NVIDIA: "prior to installing the driver")
             branch = pinning[0].rsplit('-', 1)[1]
-            box.put({'/etc/apt/preferences.d/%s' % pinning[0]: recorded.pinning(branch)})
+            pins.append('/etc/apt/preferences.d/%s' % pinning[0])
+            box.put({pins[-1]: recorded.pinning(branch)})
         else:
             chosen += step['packages']
     rc, out = box.run('%s install -s %s' % (APT, ' '.join(chosen)))
@@ -418,6 +445,7 @@ def main(argv):
             else:
                 print('PASS %s (%.0f s)' % (case.ident, time.time() - t0), flush=True)
     finally:
+        BOXES.clear()
         cleanup()
     print('gpu_stack resolution: %d cases, %d failed, %.0f s' % (len(wanted), len(failed), time.time() - started))
     return 1 if failed else 0
