@@ -76,8 +76,8 @@ def archive_entries(release, entries, suite, deb_arch):
     """The host's entries for a suite of the distribution's own archive (not a vendor's that shares the suite name,
     as AMD's noble and jammy do)."""
     paths = ARCHIVE_PATHS[release['distribution']]
-    return [e for e in sources.entries_for_suite(entries, suite, deb_arch) if any(_archive_uri(u, paths)
-                                                                                     for u in e['uris'])]
+    found = sources.entries_for_suite(entries, suite, deb_arch)
+    return [e for e in found if any(_archive_uri(u, paths) for u in e['uris'])]
 
 
 def archive_stanzas(release, settings, entries, wanted, deb_arch):

@@ -91,7 +91,7 @@ def release_of(distribution, version):
     """('Debian', '12.5') or ('Ubuntu', '24.04') -> the RELEASES entry (with 'distribution'), or SelectError."""
     dist = (distribution or '').lower()
     ver = str(version or '')
-    key = (dist, ver.split('.')[0]) if dist == 'debian' else (dist, ver)
+    key = (dist, ver.split('.', maxsplit=1)[0]) if dist == 'debian' else (dist, ver)
     if key not in RELEASES:
         known = ', '.join('%s %s' % (d.capitalize(), v) for d, v in sorted(RELEASES))
         raise SelectError('expected one of %s, got %s %s' % (known, distribution, version))

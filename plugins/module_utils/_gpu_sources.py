@@ -66,7 +66,7 @@ def parse_one_line(text, path):
         kind, opts, uri, suite, comps = match.groups()
         options = {}
         for opt in (opts or '').split():
-            key, _, value = opt.partition('=')
+            key, dummy, value = opt.partition('=')
             options[key.strip().lower().rstrip('+-')] = value.strip()
         entries.append({'types': [kind], 'uris': [uri], 'suites': [suite], 'components': comps.split(),
                         'options': options, 'path': path, 'line': number, 'enabled': True})
@@ -97,7 +97,7 @@ def parse_deb822(text, path):
             raise SourcesError('%s:%d: expected "Field: value", got %r' % (path, number, raw))
         if not fields:
             start = number
-        key, _, value = raw.partition(':')
+        key, dummy, value = raw.partition(':')
         key = key.strip().lower()
         fields[key] = value.strip()
     return entries
@@ -183,8 +183,8 @@ def conflicts(entries, arch=None):
                         value = _signed_by(value)
                     first = seen.setdefault(key + (option,), (value, entry['path']))
                     if first[0] != value:
-                        problems.append('%s %s: %s %s (%s) != %s (%s)' % (key[0], key[1], option, first[0],
-                                                                           first[1], value, entry['path']))
+                        problems.append('%s %s: %s %s (%s) != %s (%s)'
+                                        % (key[0], key[1], option, first[0], first[1], value, entry['path']))
     return problems
 
 

@@ -271,7 +271,7 @@ def os_release(root):
     text = read(os.path.join(root, 'etc/os-release')) or read(os.path.join(root, 'usr/lib/os-release')) or ''
     values = {}
     for line in text.splitlines():
-        key, _, value = line.partition('=')
+        key, dummy, value = line.partition('=')
         values[key.strip()] = value.strip().strip('"')
     return values.get('ID'), values.get('VERSION_ID')
 
@@ -314,7 +314,7 @@ def main():
         ubuntu_security_mirror=dict(type='str'),
         ubuntu_keyring=dict(type='path', default='/usr/share/keyrings/ubuntu-archive-keyring.gpg'),
         cuda_repo_url=dict(type='str', default='https://developer.download.nvidia.com/compute/cuda/repos'),
-        cuda_keyring_deb=dict(type='str', default='cuda-keyring_1.1-1_all.deb'),
+        cuda_keyring_deb=dict(type='str', default='cuda-keyring_1.1-1_all.deb', no_log=False),
         container_toolkit_repo=dict(type='str', default='https://nvidia.github.io/libnvidia-container/stable/deb'),
         container_toolkit_key=dict(type='str', default='https://nvidia.github.io/libnvidia-container/gpgkey',
                                    no_log=False),

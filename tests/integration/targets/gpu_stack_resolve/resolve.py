@@ -84,8 +84,7 @@ def installer_sources(release):
         f'Types: deb\nURIs: http://deb.debian.org/debian/\nSuites: {suite} {suite}-updates\n'
         'Components: main non-free-firmware\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n\n'
         f'Types: deb\nURIs: http://security.debian.org/debian-security/\nSuites: {suite}-security\n'
-        'Components: main non-free-firmware\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n'
-        )}
+        'Components: main non-free-firmware\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n')}
 
 
 def vendor_sources(release):
@@ -210,7 +209,7 @@ def cases():
 # ------------------------------------------------------------------------------------------- podman plumbing
 
 def sh(argv, check=True, input_bytes=None):
-    result = subprocess.run(argv, input=input_bytes, capture_output=True)
+    result = subprocess.run(argv, input=input_bytes, capture_output=True, check=False)
     out = result.stdout.decode(errors='replace') + result.stderr.decode(errors='replace')
     if check and result.returncode:
         raise RuntimeError('%s exited %s: %s' % (' '.join(argv[:4]), result.returncode, out.strip()[-2000:]))
@@ -219,8 +218,8 @@ def sh(argv, check=True, input_bytes=None):
 
 def image(suite):
     recipe = {'version': 1, 'suite': suite, 'mirror': MIRROR, 'variant': 'minbase'}
-    name = 'localhost/homelab-gpu-resolve-%s:%s' % (suite, hashlib.sha256(json.dumps(recipe, sort_keys=True)
-                                                                         .encode()).hexdigest()[:12])
+    digest = hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:12]
+    name = 'localhost/homelab-gpu-resolve-%s:%s' % (suite, digest)
     if sh(['podman', 'image', 'exists', name], check=False)[0] == 0:
         return name
     started = time.time()
@@ -228,7 +227,7 @@ def image(suite):
         sh(['debootstrap', '--variant=minbase', suite, rootfs, MIRROR])
         tar = subprocess.Popen(['tar', '-C', rootfs, '--numeric-owner', '-c', '.'], stdout=subprocess.PIPE)
         imp = subprocess.run(['podman', 'import', '-q', '--change', 'CMD ["sleep", "infinity"]', '-', name],
-                             stdin=tar.stdout, capture_output=True)
+                             stdin=tar.stdout, capture_output=True, check=False)
         tar.stdout.close()
         if tar.wait() or imp.returncode:
             raise RuntimeError('podman import of %s failed: %s' % (suite, imp.stderr.decode()))
@@ -242,7 +241,7 @@ def network():
 
 
 def cleanup():
-    _, out = sh(['podman', 'ps', '-aq', '--filter', 'label=' + LABEL], check=False)
+    out = sh(['podman', 'ps', '-aq', '--filter', 'label=' + LABEL], check=False)[1]
     for cid in out.split():
         sh(['podman', 'rm', '-f', cid], check=False)
 

@@ -33,8 +33,8 @@ NOBLE_822 = {'/etc/apt/sources.list.d/ubuntu.sources': (
     'Types: deb\nURIs: http://security.ubuntu.com/ubuntu/\nSuites: noble-security\n'
     'Components: main restricted universe multiverse\nSigned-By: /usr/share/keyrings/ubuntu-archive-keyring.gpg\n')}
 VENDOR_12 = {
-    '/etc/apt/sources.list': INSTALLER_12['/etc/apt/sources.list'].replace('main non-free-firmware',
-                                                                          'main contrib non-free non-free-firmware'),
+    '/etc/apt/sources.list': INSTALLER_12['/etc/apt/sources.list'].replace(
+        'main non-free-firmware', 'main contrib non-free non-free-firmware'),
     '/etc/apt/sources.list.d/cuda-debian12-x86_64.list': (
         'deb [signed-by=/usr/share/keyrings/cuda-archive-keyring.gpg] '
         'https://developer.download.nvidia.com/compute/cuda/repos/debian12/x86_64/ /\n'),
@@ -62,8 +62,8 @@ def test_unsupported_release_with_a_gpu():
 
 
 def test_usable_leaves_out_integrated_passthrough_and_accelerators():
-    assert [g['model'] for g in apt.usable(FORGE)] == ['GeForce RTX 4070 Ti SUPER', 'Radeon RX 7900 XT',
-                                                        'Radeon RX 6700 XT']
+    models = [g['model'] for g in apt.usable(FORGE)]
+    assert models == ['GeForce RTX 4070 Ti SUPER', 'Radeon RX 7900 XT', 'Radeon RX 6700 XT']
 
 
 def test_installer_bookworm_gets_its_missing_components_on_its_own_lines():
