@@ -41,6 +41,24 @@ ROCM_PIN = ('repo.radeon.com', 600)
 CUDA_PIN_LABEL = 'NVIDIA CUDA'
 
 
+_GPU_TEXT = ('vendor', 'model', 'pci_name', 'gfx_target', 'bus_id', 'device_id')
+
+
+def check_gpus(gpus):
+    """gpu_info's records as the plan reads them, or a SelectError naming the record and the field."""
+    if not isinstance(gpus, list):
+        raise select.SelectError('gpus: expected a list of gpu_info records, got %r' % (gpus,))
+    for index, gpu in enumerate(gpus):
+        if not isinstance(gpu, dict):
+            raise select.SelectError('gpus[%d]: expected a gpu_info record (a mapping), got %r' % (index, gpu))
+        for key in _GPU_TEXT:
+            if gpu.get(key) is not None and not isinstance(gpu[key], str):
+                raise select.SelectError('gpus[%d].%s: expected a string, got %r' % (index, key, gpu[key]))
+        cap = gpu.get('compute_capability')
+        if cap is not None and (isinstance(cap, bool) or not isinstance(cap, (str, int, float))):
+            raise select.SelectError('gpus[%d].compute_capability: expected a version like 8.9, got %r' % (index, cap))
+
+
 def usable(gpus):
     """The host's own discrete GPUs: not integrated ones, not those passed through to a VM, not accelerators."""
     return [g for g in gpus or [] if not g.get('integrated') and not g.get('passthrough') and not g.get('accelerator')]
@@ -133,6 +151,7 @@ def plan(host, gpus, settings=None, files=None, preferences=None):
     files: {path: text} of sources.list and sources.list.d; preferences: {path: text} of preferences.d.
     """
     settings = dict(DEFAULTS, **{k: v for k, v in (settings or {}).items() if v is not None})
+    check_gpus(gpus)
     found = usable(gpus)
     vendors = sorted({g.get('vendor') for g in found if g.get('vendor') in ('nvidia', 'amd', 'intel')})
     if not settings['intel']:

@@ -94,7 +94,7 @@ def release_of(distribution, version):
     key = (dist, ver.split('.', maxsplit=1)[0]) if dist == 'debian' else (dist, ver)
     if key not in RELEASES:
         known = ', '.join('%s %s' % (d.capitalize(), v) for d, v in sorted(RELEASES))
-        raise SelectError('expected one of %s, got %s %s' % (known, distribution, version))
+        raise SelectError('distribution: expected one of %s, got %s %s' % (known, distribution, version))
     return dict(RELEASES[key], distribution=dist, version=key[1])
 
 

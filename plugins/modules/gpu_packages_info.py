@@ -337,7 +337,7 @@ def main():
         files, preferences = apt_files(root)
         result = plan(host, p['gpus'], {k: p[k] for k in SETTINGS}, files, preferences)
     except SelectError as exc:
-        module.fail_json(msg='gpu_packages_info: distribution: %s' % exc)
+        module.fail_json(msg='gpu_packages_info: %s' % exc)
     except SourcesError as exc:
         module.fail_json(msg='gpu_packages_info: apt would not read this host\'s sources either: %s' % exc)
     module.exit_json(changed=False, **result)

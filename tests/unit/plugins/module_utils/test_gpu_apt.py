@@ -191,3 +191,21 @@ def test_a_vendor_repository_sharing_the_suite_name_is_not_the_archive():
     assert {e['uris'][0] for e in entries_of(plan)} == {'http://archive.ubuntu.com/ubuntu/',
                                                         'http://security.ubuntu.com/ubuntu/'}
     assert plan['conflicts'] == []
+
+
+@pytest.mark.parametrize('gpus, error', [
+    ('nvidia', "gpus: expected a list of gpu_info records, got 'nvidia'"),
+    ([ADA, 'amd'], "gpus[1]: expected a gpu_info record (a mapping), got 'amd'"),
+    ([{'vendor': 'nvidia', 'pci_name': ['AD103']}], "gpus[0].pci_name: expected a string, got ['AD103']"),
+    ([{'vendor': 7}], 'gpus[0].vendor: expected a string, got 7'),
+    ([{'vendor': 'nvidia', 'compute_capability': True}], 'gpus[0].compute_capability: expected a version like 8.9'),
+])
+def test_malformed_gpu_records_name_the_field(gpus, error):
+    with pytest.raises(apt.select.SelectError) as caught:
+        apt.plan(BOOKWORM, gpus, {}, INSTALLER_12)
+    assert str(caught.value).startswith(error)
+
+
+def test_a_numeric_compute_capability_is_read():
+    plan = apt.plan(TRIXIE, [{'vendor': 'nvidia', 'compute_capability': 6.1}], {}, TRIXIE_822)
+    assert plan['nvidia']['modules'] == 'proprietary'
