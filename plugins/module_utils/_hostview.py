@@ -357,9 +357,21 @@ def host_view(name, hv, groups=None):
 
 
 def host_views(hostvars, names, groups=None):
-    """The views of ``names`` (in that order) from the whole ``hostvars``; a name not in it is an error."""
+    """The views of ``names`` (in that order); a name not in the inventory is an error.
+
+    ``hostvars`` is either Ansible's ``hostvars`` or a play's ``vars`` (every variable of the current host, play
+    and role vars included). With ``vars``, the current host's view comes from them, so a setting given as a play
+    var (``vars:`` on an imported playbook, a role parameter) counts as it does everywhere else in Ansible; other
+    hosts come from its ``hostvars``, which hold their inventory vars, facts and extra vars.
+    """
+    current = None
+    if 'hostvars' in hostvars and 'inventory_hostname' in hostvars:
+        current, everything, hostvars = hostvars['inventory_hostname'], hostvars, hostvars['hostvars']
     out = []
     for name in names:
+        if name == current:
+            out.append(host_view(name, everything, groups))
+            continue
         if name not in hostvars:
             raise HostViewError('%s: not an inventory host' % (name,))
         out.append(host_view(name, hostvars[name], groups))

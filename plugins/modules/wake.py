@@ -26,9 +26,11 @@ description:
     example on the controller with O(send=false).
   - When the task is delegated, or when O(target) names an inventory host, the action plugin fills in
     O(mac), O(address), O(boot_s) and O(ready_port) from that host's C(homelab_wake) and C(ansible_host)
-    variables, which the C(homelab.cluster.tiers) inventory sets. C(homelab_wake_address) overrides the
-    address when the host is managed through another one, for example a container connection. It also
-    fills O(secureon) from C(homelab_wake_secureon). Options given in the task take precedence.
+    variables, which the C(homelab.cluster.tiers) inventory sets, and the storm guard's O(max_wakes), O(window_s),
+    O(min_off_s) and O(force) from its C(homelab_wake_max_wakes), C(homelab_wake_window_s), C(homelab_wake_min_off_s)
+    and C(homelab_wake_force), all read through P(homelab.cluster.host_view#filter). C(homelab_wake_address)
+    overrides the address when the host is managed through another one, for example a container connection. It
+    also fills O(secureon) from C(homelab_wake_secureon). Options given in the task take precedence.
   - The packet is built by the C(wakeonlan) Python library when the sending host has it. Otherwise the
     module builds the same bytes itself, so relays need nothing but Python.
 author:
