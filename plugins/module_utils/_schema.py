@@ -11,6 +11,7 @@ every mistake in a file; ``_hardware.normalize_hardware`` raises ``HardwareError
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import re
 
 OS_CHOICES = (
@@ -34,10 +35,11 @@ NPU_W = 5
 DEFAULT_BOOT_S = 60
 DEFAULT_READY_PORT = 22
 
-HOSTNAME_RE = re.compile(r'^[A-Za-z0-9_][A-Za-z0-9_.-]*$')
-_MAC_RE = re.compile(r'^[0-9a-f]{2}([:-]?)[0-9a-f]{2}(\1[0-9a-f]{2}){4}$')
-_ADDRESS_RE = re.compile(r'^[A-Za-z0-9_.:-]+$')
-_GROUP_SAFE_RE = re.compile(r'^[a-z][a-z0-9_]*$')
+# \Z, not $: $ also matches before a trailing newline, and a name or address with a newline reaches shell code
+HOSTNAME_RE = re.compile(r'^[A-Za-z0-9_][A-Za-z0-9_.-]*\Z')
+_MAC_RE = re.compile(r'^[0-9a-f]{2}([:-]?)[0-9a-f]{2}(\1[0-9a-f]{2}){4}\Z')
+_DNS_LABEL_RE = re.compile(r'^(?!-)[A-Za-z0-9_-]{1,63}(?<!-)\Z')
+_GROUP_SAFE_RE = re.compile(r'^[a-z][a-z0-9_]*\Z')
 VENDOR_HINTS = (
     ('nvidia', ('nvidia', 'geforce', 'rtx', 'gtx', 'quadro', 'tesla', 'jetson', 'orin')),
     ('amd', ('amd', 'radeon', ' rx ', 'instinct')),
@@ -163,12 +165,25 @@ def _mac(value):
     return ':'.join(digits[i:i + 2] for i in range(0, 12, 2)), None
 
 
+def is_address(text):
+    """An IPv4 or IPv6 address, or a DNS name (labels of letters, digits, _ and -, none starting or ending with
+    -): nothing that a shell, ssh (a leading -) or a config file could read as more than one word."""
+    if not isinstance(text, str) or not text or len(text) > 253:
+        return False
+    try:
+        ipaddress.ip_address(text)
+        return True
+    except ValueError:
+        pass
+    labels = text[:-1].split('.') if text.endswith('.') else text.split('.')
+    if all(label.isdigit() for label in labels):
+        return False  # 10.0.300.1 is a broken IPv4 address, not a name
+    return all(_DNS_LABEL_RE.match(label) for label in labels)
+
+
 def _address(value):
-    if not isinstance(value, str) or not _ADDRESS_RE.match(str(value).strip()):
-        return None, 'expected an IP address or DNS name, got %s' % describe(value)
-    norm = str(value).strip()
-    parts = norm.split('.')
-    if len(parts) == 4 and all(p.isdigit() for p in parts) and any(int(p) > 255 for p in parts):
+    norm = str(value).strip() if isinstance(value, str) else None
+    if not is_address(norm):
         return None, 'expected an IP address or DNS name, got %s' % describe(value)
     return norm, None
 
@@ -201,6 +216,77 @@ def _mapping(value):
     if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
         return None, 'expected a mapping of variable names to values, got %s' % describe(value)
     return _plain(value), None
+
+
+# --- a host's free ``vars`` ---------------------------------------------------------------------------------
+# A hardware file may come from a shared repository: its ``vars`` must not choose how Ansible connects or what it
+# runs on the controller (ansible_connection, ansible_ssh_common_args with a ProxyCommand, *_executable, shell
+# settings), nor feed this collection's roles (an admin key, a binary URL), nor overwrite what the inventory
+# computes (homelab_*). These few connection variables are allowed, each checked like the field it resembles;
+# everything else goes in group_vars/ or host_vars/, which are the user's own files.
+_VAR_NAME_RE = re.compile(r'^[A-Za-z_][A-Za-z0-9_]*\Z')
+_USER_RE = re.compile(r'^[a-z_][a-z0-9_.-]{0,31}\Z')
+_INTERPRETER_RE = re.compile(r'^/[A-Za-z0-9_./+-]+\Z')
+_INTERPRETER_WORDS = ('auto', 'auto_legacy', 'auto_legacy_silent', 'auto_silent')
+
+
+def _user(value):
+    if not isinstance(value, str) or not _USER_RE.match(value):
+        return None, 'expected a user name (lowercase letters, digits, _ . -), got %s' % describe(value)
+    return str(value), None
+
+
+def _interpreter(value):
+    if not isinstance(value, str) or not (value in _INTERPRETER_WORDS or _INTERPRETER_RE.match(value)):
+        return None, ('expected an absolute path to a Python (or one of %s), got %s'
+                      % (', '.join(_INTERPRETER_WORDS), describe(value)))
+    return str(value), None
+
+
+VARS_ALLOWED_ANSIBLE = {
+    'ansible_host': _address,
+    'ansible_port': _number(1, integer=True, maximum=65535),
+    'ansible_user': _user,
+    'ansible_python_interpreter': _interpreter,
+    'ansible_become': _boolean,
+    'ansible_become_user': _user,
+    'ansible_become_method': _choice(('doas', 'su', 'sudo')),
+}
+# The roles of this collection: their inputs (<role>_*) are never taken from a hardware file. A unit test keeps
+# this list equal to the roles/ directory.
+COLLECTION_ROLES = ('baseline', 'corosync', 'firewall', 'gpu_stack', 'qdevice', 'quorum_gate', 'servant', 'slurm',
+                    'vault', 'vault_agent')
+
+
+def check_vars(given, path, problems):
+    """Screen a host's (or the defaults') ``vars``: returns the accepted ones, appends a Problem per refused key."""
+    out = {}
+    for key in sorted(given):
+        value = given[key]
+        where = path + (key,)
+        if not _VAR_NAME_RE.match(key):
+            problems.append(Problem(where, 'refused: not a variable name (letters, digits and _, not starting '
+                                    'with a digit)'))
+        elif key in VARS_ALLOWED_ANSIBLE:
+            norm, error = VARS_ALLOWED_ANSIBLE[key](value)
+            if error:
+                problems.append(Problem(where, error))
+            else:
+                out[key] = norm
+        elif key.startswith('ansible_'):
+            problems.append(Problem(where, 'refused: a hardware file may set only %s of the ansible_* variables '
+                                    '(connection, executable and shell settings run code on the controller or the '
+                                    'host); set it in host_vars/ if you mean it' % ', '.join(sorted(VARS_ALLOWED_ANSIBLE))))
+        elif key.startswith('homelab_'):
+            problems.append(Problem(where, 'refused: homelab_* variables are computed by the inventory or are '
+                                    'settings of the host view; set a setting in host_vars/'))
+        elif any(key.startswith(role + '_') for role in COLLECTION_ROLES):
+            role = max((r for r in COLLECTION_ROLES if key.startswith(r + '_')), key=len)
+            problems.append(Problem(where, 'refused: an input of the role homelab.cluster.%s; role inputs belong '
+                                    'in group_vars/ or host_vars/, not in the hardware file' % role))
+        else:
+            out[key] = value
+    return out
 
 
 # --- the schema --------------------------------------------------------------------------------------------
