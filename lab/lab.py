@@ -3,7 +3,8 @@
     python lab/lab.py up        # images (cached), networks, containers, inventory/lab/ (no playbook)
     python lab/lab.py summary   # the table: host, tier, roles, lab IP, power state, what was provisioned
     python lab/lab.py check     # the ultralow servant's HTTP file and ping status, read from another lab host;
-                                # Slurm: sinfo, a node powered down by Slurm, an srun that wakes it
+                                # Slurm: sinfo, a node powered down by Slurm, an srun that wakes it;
+                                # the firewall: OpenBao's port open to this machine, dropped for an outsider
     python lab/lab.py down      # containers, networks and generated files (not the cached images)
     python lab/lab.py images    # build the lab images if their recipe changed
     python lab/lab.py slurm-shim NAME...  # the uptime shim for slurmd into these containers (up, molecule/slurm)
@@ -146,17 +147,19 @@ def ensure_container(name, spec, images, key):
             # while /run stayed): it can neither exec into it nor start it again
             log('%s: podman says running but its init (pid %d) is gone; recreating' % (name, state['Pid']))
             podman('rm', '-f', '-t', '0', name)
-        elif info['Config']['Labels'].get('%s.image' % LABEL) == image:
+        elif info['Config']['Labels'].get('%s.image' % LABEL) == image and 'CAP_NET_ADMIN' in (
+                info.get('EffectiveCaps') or info['HostConfig'].get('CapAdd') or []):
             if not state['Running'] and not spec['wakeable']:
                 podman('start', name)  # a sleeping wakeable host stays asleep until a magic packet comes
             return False
         else:
-            log('%s: image recipe changed, recreating' % name)
+            log('%s: image recipe or capabilities changed, recreating' % name)
             podman('rm', '-f', '-t', '5', name)
     # --no-hosts: /etc/hosts is the host's own file (the baseline role manages it), not a podman bind mount
     # a wakeable host is created powered off: the power controller (lab/powerd.py) starts it on a magic packet
+    # NET_ADMIN (in the container's own network namespace only): homelab.cluster.firewall loads nftables rules
     cmd = ['create' if spec['wakeable'] else 'run', '--name', name, '--hostname', name, '--no-hosts',
-           '--label', '%s=1' % LABEL, '--label', '%s.image=%s' % (LABEL, image)]
+           '--cap-add', 'NET_ADMIN', '--label', '%s=1' % LABEL, '--label', '%s.image=%s' % (LABEL, image)]
     if spec['wakeable']:  # only hosts whose hardware file says wake.method wol answer magic packets
         cmd += ['--label', 'homelab.power.mac=%s' % spec['mac'],
                 '--label', 'homelab.power.boot_delay_s=%s' % spec['boot_delay_s']]
@@ -411,6 +414,7 @@ def check():
             for line in (proc.stdout if ok else proc.stderr).strip().splitlines()[:12]:
                 print('    ' + line)
     failures += check_slurm(lab_inv, readers[0])
+    failures += check_firewall(lab_inv, readers[0])
     if failures:
         raise LabError('%d lab checks failed' % failures)
 
@@ -451,6 +455,40 @@ def check_slurm(lab_inv, controller):
         seen = woke[-1] if woke else 'no magic packet for %s in %s' % (sleeper, POWERD_LOG)
         log('%s the power controller saw it: %s' % ('ok' if woke else 'FAILED', seen))
     return failures
+
+
+# run inside a lab host: which of the ports answer an address (firewall check)
+PORT_PROBE = """import socket, sys
+for port in sys.argv[2:]:
+    try:
+        socket.create_connection((sys.argv[1], int(port)), timeout=3).close()
+        print(port, 'open')
+    except OSError as exc:
+        print(port, type(exc).__name__)"""
+
+
+def check_firewall(lab_inv, server):
+    """homelab.cluster.firewall on the logic node: OpenBao's port answers this machine (the controller) and drops a
+    running lab host outside the groups allowed to reach it, on the same network, while SSH stays open to that
+    host. Returns the number of failures."""
+    hostvars = lab_inv['_meta']['hostvars']
+    allowed = {host for group in ('role_inference', 'role_hypervisor', 'vault_server')
+               for host in lab_inv.get(group, {}).get('hosts', [])}
+    ip = _plain(hostvars[server]['ansible_host'])
+    net = ip.rsplit('.', 1)[0]
+    outsiders = [host for host in sorted(set(hostvars) - allowed - {server})
+                 if _plain(hostvars[host].get('ansible_host', '')).rsplit('.', 1)[0] == net
+                 and podman('exec', host, 'test', '-x', '/usr/bin/python3', check=False).returncode == 0]
+    table = podman('exec', server, 'nft', 'list', 'table', 'inet', 'homelab_firewall', check=False)
+    if table.returncode or not outsiders:
+        log('no firewall table on %s, or no running lab host outside its allow-list: nothing to check' % server)
+        return 0
+    seen = podman('exec', outsiders[0], 'python3', '-c', PORT_PROBE, ip, '22', '8200', check=False).stdout.split('\n')
+    here = sh(sys.executable, '-c', PORT_PROBE, ip, '8200', check=False).stdout.strip()
+    ok = seen[:2] == ['22 open', '8200 TimeoutError'] and here == '8200 open'
+    log('%s firewall on %s: from this machine %s; from %s (not allowed): %s'
+        % ('ok' if ok else 'FAILED', server, here, outsiders[0], ', '.join(seen[:2])))
+    return int(not ok)
 
 
 def slurm_power_down(controller, node):
