@@ -108,7 +108,7 @@ def power_off(config, name, nodes):
     address = nodes.get(name, {}).get('address', name)
     proc = subprocess.run(['ssh', '-i', KEY, '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=10',
                            '-o', 'StrictHostKeyChecking=accept-new',
-                           '-o', 'UserKnownHostsFile=%s' % config.get('known_hosts', '/var/lib/slurm/homelab_known_hosts'),
+                           '-o', 'UserKnownHostsFile=%s' % config.get('known_hosts', '/var/lib/slurm/homelab-power-known-hosts'),
                            'root@%s' % address], capture_output=True, text=True, check=False, timeout=60)
     return proc.returncode, proc.stderr.strip()[-200:]
 
