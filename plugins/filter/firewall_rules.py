@@ -10,9 +10,9 @@ version_added: 0.1.0
 author:
   - Homelab Cluster Team (@homelab-cluster)
 description:
-  - For one host, the services of O(services) it runs (it is in one of their C(on) groups) and, for each, the
+  - For one host, the services of O(services) it runs (it is in one of their C(runs_on) groups) and, for each, the
     addresses allowed to reach its ports - the inventory addresses (read through
-    M(homelab.cluster.host_view#filter)) of the hosts in its C(from) groups, its C(from_cidrs), O(admin_cidrs) and
+    M(homelab.cluster.host_view#filter)) of the hosts in its C(allow_groups), its C(allow_cidrs), O(admin_cidrs) and
     O(controller). Ports no service names are not filtered.
   - A host without an IP address in the inventory cannot be allowed by address; it is listed in C(notes).
     Errors name the field, for example C(firewall_services[2].ports).
@@ -31,8 +31,8 @@ options:
     elements: str
     required: true
   services:
-    description: Services, each C(name), C(on) (groups), C(ports), C(proto) (V(tcp), V(udp)), C(from) (groups;
-      V(all) is every inventory host, V(any) leaves it unfiltered) and C(from_cidrs).
+    description: Services, each C(name), C(runs_on) (groups), C(ports), C(proto) (V(tcp), V(udp)), C(allow_groups)
+      (V(all) is every inventory host, V(any) leaves it unfiltered) and C(allow_cidrs).
     type: list
     elements: dict
     required: true
@@ -51,7 +51,7 @@ EXAMPLES = r'''
   ansible.builtin.set_fact:
     plan: >-
       {{ hostvars | homelab.cluster.firewall_rules(inventory_hostname, groups['all'],
-           [{'name': 'openbao', 'on': ['vault_server'], 'ports': [8200], 'from': ['role_inference']}]) }}
+           [{'name': 'openbao', 'runs_on': ['vault_server'], 'ports': [8200], 'allow_groups': ['role_inference']}]) }}
 '''
 
 RETURN = r'''

@@ -5,10 +5,11 @@ reach each (homelab.cluster.firewall).
 
 PRIVATE to the homelab.cluster collection; its API may change without notice.
 
-A service runs on the hosts of its ``on`` groups and listens on ``ports`` (``proto`` tcp or udp). On such a host,
-those ports accept new connections only from the addresses of the hosts in its ``from`` groups, its ``from_cidrs``,
-the admin networks and the controller; everything else sent to them is dropped. Ports no service names are not
-touched. The group ``all`` means every inventory host; ``any`` in ``from`` leaves the service unfiltered.
+A service runs on the hosts of its ``runs_on`` groups and listens on ``ports`` (``proto`` tcp or udp). On such a
+host, those ports accept new connections only from the addresses of the hosts in its ``allow_groups``, its
+``allow_cidrs``, the admin networks and the controller; everything else sent to them is dropped. Ports no service
+names are not touched. The group ``all`` means every inventory host; ``any`` in ``allow_groups`` leaves the service
+unfiltered. (Not ``on``/``from``: YAML 1.1 reads a key ``on`` as true.)
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import re
 PROTOS = ('tcp', 'udp')
 _NAME = re.compile(r'^[a-z0-9][a-z0-9_-]*\Z')
 _GROUP = re.compile(r'^[A-Za-z0-9_][A-Za-z0-9_.-]*\Z')
-SERVICE_KEYS = ('name', 'on', 'ports', 'proto', 'from', 'from_cidrs')
+SERVICE_KEYS = ('name', 'runs_on', 'ports', 'proto', 'allow_groups', 'allow_cidrs')
 
 
 class FirewallError(ValueError):
@@ -52,7 +53,7 @@ def check_services(services, field='firewall_services'):
     for i, svc in enumerate(services):
         where = '%s[%d]' % (field, i)
         if not isinstance(svc, dict):
-            raise FirewallError('%s: expected a mapping (name, on, ports, proto, from, from_cidrs), got %r' % (where, svc))
+            raise FirewallError('%s: expected a mapping (%s), got %r' % (where, ', '.join(SERVICE_KEYS), svc))
         unknown = sorted(set(svc) - set(SERVICE_KEYS))
         if unknown:
             raise FirewallError('%s.%s: unknown key; known keys: %s' % (where, unknown[0], ', '.join(SERVICE_KEYS)))
@@ -71,13 +72,13 @@ def check_services(services, field='firewall_services'):
         proto = svc.get('proto', 'tcp')
         if proto not in PROTOS:
             raise FirewallError('%s.proto: expected tcp or udp, got %r' % (where, proto))
-        cidrs = svc.get('from_cidrs') or []
+        cidrs = svc.get('allow_cidrs') or []
         if not isinstance(cidrs, (list, tuple)):
-            raise FirewallError('%s.from_cidrs: expected a list of addresses or networks, got %r' % (where, cidrs))
-        out.append({'name': name, 'on': _names(svc.get('on'), where + '.on'),
-                    'from': _names(svc.get('from', []) or ['__none__'], where + '.from'),
+            raise FirewallError('%s.allow_cidrs: expected a list of addresses or networks, got %r' % (where, cidrs))
+        out.append({'name': name, 'runs_on': _names(svc.get('runs_on'), where + '.runs_on'),
+                    'allow_groups': _names(svc.get('allow_groups', []) or ['__none__'], where + '.allow_groups'),
                     'ports': sorted(set(ports)), 'proto': proto,
-                    'from_cidrs': [_network(c, '%s.from_cidrs[%d]' % (where, j)) for j, c in enumerate(cidrs)]})
+                    'allow_cidrs': [_network(c, '%s.allow_cidrs[%d]' % (where, j)) for j, c in enumerate(cidrs)]})
     return out
 
 
@@ -101,14 +102,14 @@ def plan(host, views, services, admin_cidrs=(), controller=()):
     extra += [_network(c, 'controller[%d]' % i) for i, c in enumerate(controller or [])]
     rules, notes = [], []
     for svc in check_services(services):
-        if not _member(me, svc['on']):
+        if not _member(me, svc['runs_on']):
             continue
-        if 'any' in svc['from']:
-            notes.append('%s: open to any address (from: any), not filtered' % svc['name'])
+        if 'any' in svc['allow_groups']:
+            notes.append('%s: open to any address (allow_groups: any), not filtered' % svc['name'])
             continue
-        sources = set(svc['from_cidrs']) | set(extra)
+        sources = set(svc['allow_cidrs']) | set(extra)
         for view in sorted(views, key=lambda v: v['name']):
-            if not _member(view, svc['from']):
+            if not _member(view, svc['allow_groups']):
                 continue
             address = view.get('address')
             try:

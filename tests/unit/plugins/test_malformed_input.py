@@ -41,7 +41,7 @@ FILTERS = [
     ('corosync_plan', (['forge'], TYPO), {}, "forge.homelab_power_prority: unknown homelab_* variable"),
     ('firewall_rules', (HOSTVARS, 'keeper', 'forge', []), {}, "names: expected a list of host names, got 'forge'"),
     ('firewall_rules', (HOSTVARS, 'keeper', ['nowhere'], []), {}, 'nowhere: not an inventory host'),
-    ('firewall_rules', (HOSTVARS, 'keeper', ['keeper'], [{'name': 'x', 'on': ['all'], 'ports': ['22']}]), {},
+    ('firewall_rules', (HOSTVARS, 'keeper', ['keeper'], [{'name': 'x', 'runs_on': ['all'], 'ports': ['22']}]), {},
      'firewall_services[0].ports: expected a list of port numbers 1-65535'),
     ('firewall_rules', (HOSTVARS, 'keeper', ['keeper'], []), {'admin_cidrs': ['everyone']},
      "firewall_admin_cidrs[0]: expected an IP address or network"),

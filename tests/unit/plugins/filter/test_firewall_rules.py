@@ -12,7 +12,7 @@ HOSTVARS = {
     'forge': {'ansible_host': '10.0.30.10', 'group_names': ['role_inference']},
     'pi5': {'homelab_hardware': {'address': '10.0.20.10'}, 'group_names': ['role_edge']},
 }
-OPENBAO = [{'name': 'openbao', 'on': ['vault_server'], 'ports': [8200], 'from': ['role_inference']}]
+OPENBAO = [{'name': 'openbao', 'runs_on': ['vault_server'], 'ports': [8200], 'allow_groups': ['role_inference']}]
 
 
 def test_addresses_come_through_the_host_view():
@@ -23,7 +23,7 @@ def test_addresses_come_through_the_host_view():
 @pytest.mark.parametrize('args, message', [
     (('keeper', 'forge', OPENBAO), 'names: expected a list of host names'),
     (('keeper', ['ghost'], OPENBAO), 'ghost: not an inventory host'),
-    (('keeper', ['keeper'], [{'name': 'x', 'on': ['a'], 'ports': [70000]}]), r'firewall_services\[0\].ports'),
+    (('keeper', ['keeper'], [{'name': 'x', 'runs_on': ['a'], 'ports': [70000]}]), r'firewall_services\[0\].ports'),
 ])
 def test_errors_are_filter_errors_naming_the_field(args, message):
     with pytest.raises(AnsibleFilterError, match='homelab.cluster.firewall_rules: .*' + message):

@@ -15,8 +15,8 @@ VIEWS = [
     {'name': 'bare', 'address': None, 'groups': ['role_inference']},
     {'name': 'v6', 'address': 'fd00::7', 'groups': ['role_inference']},
 ]
-OPENBAO = {'name': 'openbao', 'on': ['vault_server'], 'ports': [8200], 'from': ['role_inference']}
-QNETD = {'name': 'qnetd', 'on': ['role_logic'], 'ports': [5403], 'proto': 'tcp', 'from': ['quorum_voters']}
+OPENBAO = {'name': 'openbao', 'runs_on': ['vault_server'], 'ports': [8200], 'allow_groups': ['role_inference']}
+QNETD = {'name': 'qnetd', 'runs_on': ['role_logic'], 'ports': [5403], 'proto': 'tcp', 'allow_groups': ['quorum_voters']}
 
 
 def test_allowed_sources_are_the_from_groups_addresses():
@@ -35,17 +35,17 @@ def test_a_host_that_runs_nothing_gets_no_rules():
     assert plan('pi5', VIEWS, [OPENBAO, QNETD]) == {'rules': [], 'notes': []}
 
 
-def test_admin_networks_the_controller_and_from_cidrs_are_added():
-    svc = dict(OPENBAO, from_cidrs=['192.168.1.0/24'])
+def test_admin_networks_the_controller_and_allow_cidrs_are_added():
+    svc = dict(OPENBAO, allow_cidrs=['192.168.1.0/24'])
     rule = plan('keeper', VIEWS, [svc], admin_cidrs=['10.0.1.0/24'], controller=['10.0.1.50'])['rules'][0]
     assert rule['v4'] == ['10.0.1.0/24', '10.0.1.50/32', '10.0.10.20/32', '10.0.30.10/32', '192.168.1.0/24']
 
 
 def test_all_is_every_host_and_any_is_unfiltered():
-    every = plan('keeper', VIEWS, [dict(OPENBAO, **{'from': ['all']})])['rules'][0]
+    every = plan('keeper', VIEWS, [dict(OPENBAO, **{'allow_groups': ['all']})])['rules'][0]
     assert '10.0.20.10/32' in every['v4'] and '10.0.30.5/32' in every['v4']
-    assert plan('keeper', VIEWS, [dict(OPENBAO, **{'from': ['any']})]) == {
-        'rules': [], 'notes': ['openbao: open to any address (from: any), not filtered']}
+    assert plan('keeper', VIEWS, [dict(OPENBAO, **{'allow_groups': ['any']})]) == {
+        'rules': [], 'notes': ['openbao: open to any address (allow_groups: any), not filtered']}
 
 
 def test_ports_are_sorted_and_unique_and_a_single_port_is_a_list():
@@ -56,18 +56,18 @@ def test_ports_are_sorted_and_unique_and_a_single_port_is_a_list():
 @pytest.mark.parametrize('services, message', [
     ('x', "firewall_services: expected a list of services, got 'x'"),
     ([5], 'firewall_services[0]: expected a mapping'),
-    ([dict(OPENBAO, port=1)], 'firewall_services[0].port: unknown key; known keys: name, on, ports'),
+    ([dict(OPENBAO, port=1)], 'firewall_services[0].port: unknown key; known keys: name, runs_on, ports'),
     ([dict(OPENBAO, name='Open Bao')], "firewall_services[0].name: expected a lowercase name"),
     ([OPENBAO, OPENBAO], 'firewall_services[1].name: openbao is listed twice'),
     ([dict(OPENBAO, ports=[0])], 'firewall_services[0].ports: expected a list of port numbers 1-65535, got [0]'),
     ([dict(OPENBAO, ports=['8200'])], "firewall_services[0].ports: expected a list of port numbers"),
     ([dict(OPENBAO, ports=[True])], 'firewall_services[0].ports: expected a list of port numbers'),
     ([dict(OPENBAO, proto='icmp')], "firewall_services[0].proto: expected tcp or udp, got 'icmp'"),
-    ([dict(OPENBAO, on=[])], 'firewall_services[0].on: expected a list of inventory groups, got []'),
-    ([dict(OPENBAO, on=['a b'])], "firewall_services[0].on: 'a b' is not a group name"),
-    ([dict(OPENBAO, from_cidrs=['10.0.0.0/33'])], "firewall_services[0].from_cidrs[0]: expected an IP address or "
+    ([dict(OPENBAO, runs_on=[])], 'firewall_services[0].runs_on: expected a list of inventory groups, got []'),
+    ([dict(OPENBAO, runs_on=['a b'])], "firewall_services[0].runs_on: 'a b' is not a group name"),
+    ([dict(OPENBAO, allow_cidrs=['10.0.0.0/33'])], "firewall_services[0].allow_cidrs[0]: expected an IP address or "
                                                    "network (10.0.30.0/24), got '10.0.0.0/33'"),
-    ([dict(OPENBAO, from_cidrs='10.0.0.0/8')], 'firewall_services[0].from_cidrs: expected a list'),
+    ([dict(OPENBAO, allow_cidrs='10.0.0.0/8')], 'firewall_services[0].allow_cidrs: expected a list'),
 ])
 def test_bad_services_name_the_field(services, message):
     with pytest.raises(FirewallError, match=message.replace('[', r'\[').replace(']', r'\]').replace('(', r'\(')
@@ -83,6 +83,6 @@ def test_bad_admin_cidr_and_unknown_host():
 
 
 def test_no_from_means_nobody_but_admins():
-    rule = plan('keeper', VIEWS, [{'name': 'locked', 'on': ['vault_server'], 'ports': [1]}],
+    rule = plan('keeper', VIEWS, [{'name': 'locked', 'runs_on': ['vault_server'], 'ports': [1]}],
                 admin_cidrs=['10.0.1.9'])['rules'][0]
     assert rule['v4'] == ['10.0.1.9/32']
