@@ -119,7 +119,8 @@ def plan(host, views, services, admin_cidrs=(), controller=()):
                              % (svc['name'], view['name'], address))
                 continue
             if not address:
-                notes.append('%s: %s has no address in the inventory; it is not allowed in' % (svc['name'], view['name']))
+                notes.append('%s: %s has no address in the inventory; it is not allowed in'
+                             % (svc['name'], view['name']))
         sources.discard(None)
         rules.append({'name': svc['name'], 'proto': svc['proto'], 'ports': svc['ports'],
                       'v4': sorted((str(n) for n in sources if n.version == 4), key=_sort_key),

@@ -28,9 +28,9 @@ from ansible_collections.homelab.cluster.plugins.module_utils._schema import Har
 from ansible_collections.homelab.cluster.plugins.module_utils._schema import Problem
 from ansible_collections.homelab.cluster.plugins.module_utils._schema import check_power_sources
 from ansible_collections.homelab.cluster.plugins.module_utils._schema import check_schema
-from ansible_collections.homelab.cluster.plugins.module_utils._schema import check_vars
 from ansible_collections.homelab.cluster.plugins.module_utils._schema import describe
 from ansible_collections.homelab.cluster.plugins.module_utils._schema import suggest
+from ansible_collections.homelab.cluster.plugins.module_utils._vars_screen import check_vars
 
 
 def deep_merge(base, over):

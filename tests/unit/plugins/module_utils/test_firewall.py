@@ -42,9 +42,9 @@ def test_admin_networks_the_controller_and_allow_cidrs_are_added():
 
 
 def test_all_is_every_host_and_any_is_unfiltered():
-    every = plan('keeper', VIEWS, [dict(OPENBAO, **{'allow_groups': ['all']})])['rules'][0]
+    every = plan('keeper', VIEWS, [dict(OPENBAO, allow_groups=['all'])])['rules'][0]
     assert '10.0.20.10/32' in every['v4'] and '10.0.30.5/32' in every['v4']
-    assert plan('keeper', VIEWS, [dict(OPENBAO, **{'allow_groups': ['any']})]) == {
+    assert plan('keeper', VIEWS, [dict(OPENBAO, allow_groups=['any'])]) == {
         'rules': [], 'notes': ['openbao: open to any address (allow_groups: any), not filtered']}
 
 

@@ -6,9 +6,9 @@ import os
 import pytest
 
 from ansible_collections.homelab.cluster.plugins.module_utils._hardware import normalize_hardware
-from ansible_collections.homelab.cluster.plugins.module_utils._schema import COLLECTION_ROLES
 from ansible_collections.homelab.cluster.plugins.module_utils._schema import HardwareError
 from ansible_collections.homelab.cluster.plugins.module_utils._schema import is_address
+from ansible_collections.homelab.cluster.plugins.module_utils._vars_screen import COLLECTION_ROLES
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..', '..'))
 
@@ -117,11 +117,8 @@ def test_ansible_host_beside_address_is_refused():
 
 
 def test_every_problem_of_a_hostile_file_at_once():
-    found = problems({'hosts': {
-        'evil': {'address': '-oProxyCommand=x', 'vars': {'ansible_connection': 'local', 'vault_binary_src': 'x',
-                                                          'homelab_python': True}},
-        'ok\n': {},
-    }})
+    hostile_vars = {'ansible_connection': 'local', 'vault_binary_src': 'x', 'homelab_python': True}
+    found = problems({'hosts': {'evil': {'address': '-oProxyCommand=x', 'vars': hostile_vars}, 'ok\n': {}}})
     assert len(found) == 5
 
 
