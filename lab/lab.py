@@ -246,7 +246,8 @@ def write_overlay(plan, hostvars, key):
     group_vars = {
         'ansible_user': 'root',
         'ansible_ssh_private_key_file': key,
-        'ansible_ssh_common_args': '-o UserKnownHostsFile=%s -o StrictHostKeyChecking=accept-new -o IdentitiesOnly=yes' % known_hosts,
+        'ansible_ssh_common_args': ('-o UserKnownHostsFile=%s -o StrictHostKeyChecking=accept-new '
+                                    '-o IdentitiesOnly=yes' % known_hosts),
         'homelab_lab': True,  # a setting of the host view: these hosts are containers of make lab
         'baseline_admin_authorized_keys': [pubkey],
         # containers share the machine's kernel and see its load average, not their own: the idle-sleep load
