@@ -43,7 +43,8 @@ PLAY = """- hosts: penny
   tasks:
     - name: Write both scripts as the roles would send them
       ansible.builtin.copy:
-        content: "{{ lookup('ansible.builtin.template', 'shlib.sh.j2') ~ '\\n' ~ lookup('ansible.builtin.template', item ~ '.sh.j2') }}"
+        content: "{{ lookup('ansible.builtin.template', 'shlib.sh.j2') ~ '\\n' ~ """ \
+    """lookup('ansible.builtin.template', item ~ '.sh.j2') }}"
         dest: "%(tmp)s/{{ item }}.out"
         mode: "0600"
       loop: [servant, baseline]
@@ -96,7 +97,7 @@ def test_the_payload_is_data_never_code(scripts, role):
     text = scripts[role]
     assert 'touch /tmp/homelab-pwned' not in text and 'HOMELAB_EOF' not in text
     assert '10.0.30.31' in _decoded(text) or role == 'baseline'  # the servant lists keeper's address
-    check = subprocess.run(['sh', '-n'], input=text, capture_output=True, text=True, check=False)
+    check = subprocess.run(["sh", "-n"], input=text, capture_output=True, text=True, check=False)
     assert check.returncode == 0, check.stderr
 
 
