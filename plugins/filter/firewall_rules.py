@@ -44,6 +44,10 @@ options:
     description: The controller's addresses, allowed to every filtered service.
     type: list
     elements: str
+  known:
+    description: More addresses of some hosts, C({host: [addresses]}) (from their facts); a multi-homed host
+      speaks from the address of each network it is on.
+    type: dict
 '''
 
 EXAMPLES = r'''
@@ -68,13 +72,13 @@ from ansible_collections.homelab.cluster.plugins.module_utils._hostview import H
 from ansible_collections.homelab.cluster.plugins.module_utils._hostview import host_views
 
 
-def firewall_rules(hostvars, host, names, services, admin_cidrs=None, controller=None):
+def firewall_rules(hostvars, host, names, services, admin_cidrs=None, controller=None, known=None):
     if isinstance(names, str) or not isinstance(names, (list, tuple)):
         raise AnsibleFilterError('homelab.cluster.firewall_rules: names: expected a list of host names, got %r'
                                  % (names,))
     try:
         views = host_views(hostvars, list(names))
-        return plan(host, views, services, admin_cidrs or [], controller or [])
+        return plan(host, views, services, admin_cidrs or [], controller or [], known or {})
     except (HostViewError, FirewallError) as exc:
         raise AnsibleFilterError('homelab.cluster.firewall_rules: %s' % exc) from None
 

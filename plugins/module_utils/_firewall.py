@@ -86,11 +86,13 @@ def _member(view, groups):
     return 'all' in groups or bool(set(groups) & set(view.get('groups') or []))
 
 
-def plan(host, views, services, admin_cidrs=(), controller=()):
+def plan(host, views, services, admin_cidrs=(), controller=(), known=None):
     """The rules of ``host`` (an inventory name): {'rules': [...], 'notes': [...]}.
 
     views: the host views of every inventory host (name, address, groups); services: as check_services takes
-    them; admin_cidrs and controller: addresses or networks allowed to every filtered service of this host.
+    them; admin_cidrs and controller: addresses or networks allowed to every filtered service of this host;
+    known: {host: [addresses]} a host has beside its inventory address (a multi-homed logic node speaks from the
+    address of each network it is on), from facts.
     A rule is {'name', 'proto', 'ports', 'v4', 'v6'} with the allowed sources as sorted text. A host with no
     usable address cannot be allowed by address: it goes into ``notes`` instead, so the caller can say so.
     """
@@ -111,6 +113,8 @@ def plan(host, views, services, admin_cidrs=(), controller=()):
         for view in sorted(views, key=lambda v: v['name']):
             if not _member(view, svc['allow_groups']):
                 continue
+            for index, other in enumerate((known or {}).get(view['name']) or []):
+                sources.add(_network(other, 'known.%s[%d]' % (view['name'], index)))
             address = view.get('address')
             try:
                 sources.add(ipaddress.ip_network(address) if address else None)

@@ -86,3 +86,12 @@ def test_no_from_means_nobody_but_admins():
     rule = plan('keeper', VIEWS, [{'name': 'locked', 'runs_on': ['vault_server'], 'ports': [1]}],
                 admin_cidrs=['10.0.1.9'])['rules'][0]
     assert rule['v4'] == ['10.0.1.9/32']
+
+
+def test_a_multi_homed_host_is_allowed_from_each_of_its_addresses():
+    rule = plan('forge', VIEWS, [{'name': 'slurmd', 'runs_on': ['role_inference'], 'ports': [6818],
+                                  'allow_groups': ['role_logic']}],
+                known={'keeper': ['10.0.10.5', '10.0.20.5'], 'pi5': ['10.0.99.9']})['rules'][0]
+    assert rule['v4'] == ['10.0.10.5/32', '10.0.20.5/32', '10.0.30.5/32']
+    with pytest.raises(FirewallError, match=r'known.forge\[0\]: expected an IP address'):
+        plan('keeper', VIEWS, [OPENBAO], known={'forge': ['x']})
