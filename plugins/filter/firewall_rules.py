@@ -45,8 +45,9 @@ options:
     type: list
     elements: str
   known:
-    description: More addresses of some hosts, C({host: [addresses]}) (from their facts); a multi-homed host
-      speaks from the address of each network it is on.
+    description:
+      - "More addresses of some hosts, C({host: [addresses]}) (from their facts); a multi-homed host speaks from the
+        address of each network it is on."
     type: dict
 '''
 
