@@ -346,10 +346,23 @@ def down():
     for name in podman('network', 'ls', '--filter', 'label=%s' % LABEL, '--format', '{{.Name}}').stdout.split():
         podman('network', 'rm', '-f', name)
         log('removed network %s' % name)
+    # the lab's gpg-agent removes its own sockets when it exits: stop it first, and let files that vanish while the
+    # tree is deleted (a socket, a lock) vanish instead of failing the removal
+    gnupg = os.path.join(BUILD, 'vault', 'gnupg')
+    if os.path.isdir(gnupg) and shutil.which('gpgconf'):
+        sh('gpgconf', '--homedir', gnupg, '--kill', 'all', check=False)
     for path in (OVERLAY, BUILD):
         if os.path.exists(path):
-            shutil.rmtree(path)
+            remove_tree(path)
             log('removed %s' % os.path.relpath(path, ROOT))
+
+
+def remove_tree(path):
+    """shutil.rmtree that tolerates entries disappearing under it (FileNotFoundError), and nothing else."""
+    def gone_already(_function, _path, exc_info):
+        if not issubclass(exc_info[0], FileNotFoundError):
+            raise exc_info[1]
+    shutil.rmtree(path, onerror=gone_already)
 
 
 # ------------------------------------------------------------------------------------------------ report

@@ -13,7 +13,7 @@ description:
   - Builds the nodelist of C(corosync.conf) from inventory hosts. Each node has its name, its fixed ring
     address (C(corosync_addr), else C(ansible_host)), a nodeid (C(corosync_nodeid), else derived from the
     address, so it never changes while the address stays) and its votes (C(homelab_quorum_votes), read through
-    M(homelab.cluster.host_view#filter); a member needs at least 1).
+    P(homelab.cluster.host_view#filter); a member needs at least 1).
   - Adds the votequorum numbers (expected votes, quorum, the device's votes, and whether C(two_node) applies).
     Errors name the host and the field.
 options:

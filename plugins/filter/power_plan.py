@@ -21,7 +21,7 @@ description:
     flap.
   - A volatile host where somebody is playing (C(homelab_gaming), set by M(homelab.cluster.gaming_info)) counts
     as essential, and so does one that was not probed in this run.
-  - Host vars are read through M(homelab.cluster.host_view#filter); a host in the readings that is not in the
+  - Host vars are read through P(homelab.cluster.host_view#filter); a host in the readings that is not in the
     inventory and a malformed reading are errors that name the host and the field.
   - The services a host may stop come from C(homelab_power_shed_services). C(homelab_power_has_jobs) says
     whether it runs Slurm jobs.

@@ -81,9 +81,9 @@ def _which_ups(read, ups):
     if not isinstance(ups, str) or '@' not in ups:
         raise PowerError('ups: expected name@host, got %r' % (ups,))
     if ups not in states:
-        raise PowerError('UPS %s could not be read: %s' % (ups, '; '.join(u for u in problems if ups in u)
-                                                             or 'no host of this run is fed by it (read: %s)'
-                                                             % (', '.join(sorted(states)) or 'none')))
+        why = ('; '.join(u for u in problems if ups in u)
+               or 'no host of this run is fed by it (read: %s)' % (', '.join(sorted(states)) or 'none'))
+        raise PowerError('UPS %s could not be read: %s' % (ups, why))
     return ups
 
 

@@ -27,9 +27,10 @@ author:
 options:
   hosts:
     description:
-      - Host name to its power facts (C(idle_w), C(peak_w), optional C(plug) and C(ups)): the C(power) of its
-        M(homelab.cluster.host_view#filter). Every malformed entry is reported at once, as
-        C(host.homelab_power.field: expected ..., got ...), before anything is read.
+      - Host name to its power facts (C(idle_w), C(peak_w), optional C(plug) and C(ups)), the C(power) of its
+        P(homelab.cluster.host_view#filter).
+      - "Every malformed entry is reported at once, as C(host.homelab_power.field: expected ..., got ...), before
+        anything is read."
     type: dict
     default: {}
   ha_url:
