@@ -6,14 +6,14 @@ the health probe all read this one catalog, so they always agree.
 
 Inputs per host view:
 
+* ``vram_lineup`` (``homelab_vram_lineup``): the host's models, as ``homelab.cluster.vram_plan`` reads them.
 * ``inference_servers`` (``homelab_inference_servers``): the host's model servers, each
   ``{name, runtime: ollama|llamacpp|vllm|openai, port, gpu, tier, timeout_s, api_key_env, manager: systemd|
-  docker|none, unit, container, image, volume, start_order, start_timeout_s}``; only ``name`` and
-  ``runtime`` are required.
-* ``vram_lineup`` (``homelab_vram_lineup``): the models, as ``homelab.cluster.vram_plan`` reads them, plus
-  ``server`` (default: the host's first server), ``experts`` (categories it serves), ``mode`` (``chat`` or
-  ``embedding``; ``embed`` implies ``embedding``), ``served_name`` (what the server calls it: a llama.cpp
-  alias, a vLLM served model name; default the name) and ``tags``.
+  docker|none, unit, container, image, args, volume, start_order, start_timeout_s, models}``; only ``name`` and
+  ``runtime`` are required. ``models`` names the lineup models the server runs, each a name or
+  ``{name, experts, mode, served_name, tags}``: ``experts`` are the categories it serves, ``mode`` is ``chat``
+  or ``embedding`` (``embed`` implies it), ``served_name`` is what the server calls it (a llama.cpp alias, a
+  vLLM served model name). A lineup model no server names runs on the host's first server.
 
 PRIVATE to the homelab.cluster collection; its API may change without notice.
 """
@@ -37,7 +37,9 @@ CATEGORIES = ('code', 'reason', 'chat', 'vision', 'fast', 'embed')
 FALLBACK = {'code': 'chat', 'reason': 'chat', 'fast': 'chat', 'chat': 'fast'}
 DEFAULT_TIMEOUT_S = {'ollama': 5, 'llamacpp': 8, 'vllm': 8, 'openai': 8}
 SERVER_KEYS = ('name', 'runtime', 'port', 'address', 'scheme', 'gpu', 'tier', 'timeout_s', 'api_key_env',
-               'manager', 'unit', 'container', 'image', 'volume', 'start_order', 'start_timeout_s')
+               'manager', 'unit', 'container', 'image', 'args', 'volume', 'start_order', 'start_timeout_s', 'models')
+# what a server says about each model it serves (the sizes stay in homelab_vram_lineup, for the VRAM planner)
+MODEL_ATTRS = ('name', 'experts', 'mode', 'served_name', 'tags')
 _NAME = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]*$')
 _ENV = re.compile(r'^[A-Z_][A-Z0-9_]*$')
 _CATEGORY = re.compile(r'^[a-z0-9][a-z0-9_-]*$')
@@ -61,6 +63,12 @@ def _int(where, value, minimum=0):
     if number < minimum or float(value) != number:
         _fail(where, 'a whole number of at least %d' % minimum, value)
     return number
+
+
+def _strings(where, value):
+    if isinstance(value, str) or not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+        _fail(where, 'a list of strings', value)
+    return list(value)
 
 
 def env_name(host, server):
@@ -109,7 +117,7 @@ def _server(view, index, raw):
         'api_key_env': None if runtime == 'ollama' else key_env,
         'manager': manager, 'unit': raw.get('unit') or 'homelab-inference-%s.service' % name,
         'container': raw.get('container') or name, 'image': raw.get('image'),
-        'volume': raw.get('volume') or 'models-vol',
+        'volume': raw.get('volume') or 'models-vol', 'args': _strings(where + '.args', raw.get('args', [])),
         'start_order': _int(where + '.start_order', raw.get('start_order', index), 0),
         'start_timeout': _int(where + '.start_timeout_s', raw.get('start_timeout_s', 300), 1),
         'models': [], 'served_names': {},
@@ -126,42 +134,68 @@ def _experts_of(where, entry):
     return list(experts)
 
 
+def _served(view, servers, raws, lineup):
+    """(server, lineup entry, inference attributes) for every model of the host's lineup."""
+    host = view['name']
+    names = [m['name'] if isinstance(m, dict) else m for m in lineup]
+    assigned = {}
+    for s_index, (srv, raw) in enumerate(zip(servers, raws)):
+        models = raw.get('models', [])
+        where = '%s.homelab_inference_servers[%d].models' % (host, s_index)
+        if isinstance(models, str) or not isinstance(models, (list, tuple)):
+            _fail(where, 'a list of model names (or mappings with name) from homelab_vram_lineup', models)
+        for m_index, item in enumerate(models):
+            here = '%s[%d]' % (where, m_index)
+            item = {'name': item} if isinstance(item, str) else item
+            if not isinstance(item, dict):
+                _fail(here, 'a model name or a mapping with name', item)
+            unknown = sorted(set(item) - set(MODEL_ATTRS))
+            if unknown:
+                raise CatalogError('%s.%s: unknown key; known keys: %s' % (here, unknown[0], ', '.join(MODEL_ATTRS)))
+            if item.get('name') not in names:
+                _fail(here + '.name', 'a model of %s.homelab_vram_lineup (%s)' % (host, ', '.join(
+                    str(n) for n in names) or 'empty'), item.get('name'))
+            if item['name'] in assigned:
+                _fail(here + '.name', 'a model served by one server of the host (%s has it)'
+                      % assigned[item['name']][0]['server'], item['name'])
+            assigned[item['name']] = (srv, item, here)
+    out = []
+    for index, entry in enumerate(lineup):
+        name = names[index]
+        if not isinstance(name, str) or not name:
+            _fail('%s.homelab_vram_lineup[%d].name' % (host, index), 'a model name', entry)
+        if name in names[:index]:
+            _fail('%s.homelab_vram_lineup[%d].name' % (host, index), 'a model listed once per host', name)
+        srv, item, where = assigned.get(name, (servers[0], {'name': name}, '%s.homelab_vram_lineup[%d]'
+                                               % (host, index)))
+        out.append((srv, entry, item, where))
+    return out
+
+
 def _host(view, max_utilization):
     host = view['name']
-    servers = [_server(view, i, s) for i, s in enumerate(view.get('inference_servers') or ())]
+    raws = list(view.get('inference_servers') or ())
+    servers = [_server(view, i, s) for i, s in enumerate(raws)]
     names = [s['server'] for s in servers]
     for i, name in enumerate(names):
         if name in names[:i]:
             _fail('%s.homelab_inference_servers[%d].name' % (host, i), 'a name unique on the host', name)
     lineup = view.get('vram_lineup') or []
     if not servers:
-        if lineup:
-            raise CatalogError('%s.homelab_vram_lineup: the host has models but no homelab_inference_servers to '
-                               'serve them' % host)
         return [], []
-    by_name = {s['server']: s for s in servers}
     entries = []
-    for i, raw in enumerate(lineup):
-        where = '%s.homelab_vram_lineup[%d]' % (host, i)
-        entry = {'name': raw} if isinstance(raw, str) else raw
-        if not isinstance(entry, dict) or not isinstance(entry.get('name'), str) or not entry['name']:
-            _fail(where + '.name', 'a model name (a tag such as qwen2.5-coder:7b-q4_K_M)', entry)
-        server = entry.get('server', servers[0]['server'])
-        if server not in by_name:
-            _fail(where + '.server', 'one of the host\'s servers (%s)' % ', '.join(names), server)
-        experts = _experts_of(where, entry)
-        mode = entry.get('mode', 'embedding' if 'embed' in experts else 'chat')
+    for index, (srv, entry, item, where) in enumerate(_served(view, servers, raws, lineup)):
+        experts = _experts_of(where, item)
+        mode = item.get('mode', 'embedding' if 'embed' in experts else 'chat')
         if mode not in ('chat', 'embedding', 'completion'):
             _fail(where + '.mode', 'chat, embedding or completion', mode)
-        if any(e['name'] == entry['name'] for e in entries):
-            _fail(where + '.name', 'a model listed once per host', entry['name'])
         try:
-            need = model_need(entry, i)
+            need = model_need(entry, index)
         except VramError as exc:
             raise CatalogError('%s.homelab_vram_lineup: %s' % (host, exc)) from None
-        entries.append({'name': entry['name'], 'server': by_name[server], 'experts': experts, 'mode': mode,
-                        'served_name': str(entry.get('served_name') or entry['name']),
-                        'tags': list(entry.get('tags') or ()), 'need_gb': need['total_gb'], 'raw': entry,
+        entries.append({'name': need['name'], 'server': srv, 'experts': experts, 'mode': mode,
+                        'served_name': str(item.get('served_name') or need['name']),
+                        'tags': list(item.get('tags') or ()), 'need_gb': need['total_gb'], 'raw': entry,
                         'layers': need['layers']})
     on_gpu = [e for e in entries if e['server']['gpu']]
     placements = {}
