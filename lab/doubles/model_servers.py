@@ -301,9 +301,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     # vLLM -----------------------------------------------------------------
     def get_vllm(self, path):
-        if path == '/health':
-            self.send(503 if ARGS.dead else 200, b'')
-        elif path == '/ping':
+        if path == '/health' or path == '/ping':
             self.send(503 if ARGS.dead else 200, b'')
         elif path == '/version':
             self.send(200, {'version': '0.11.0'})

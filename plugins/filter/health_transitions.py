@@ -32,7 +32,8 @@ options:
 EXAMPLES = r'''
 - name: Compare with the previous run
   ansible.builtin.set_fact:
-    inference_change: "{{ inference_health | homelab.cluster.health_transitions(previous=stored, now=now().timestamp()) }}"
+    inference_change: >-
+      {{ inference_health | homelab.cluster.health_transitions(previous=stored, now=now().timestamp()) }}
 '''
 
 RETURN = r'''

@@ -35,7 +35,8 @@ ANSWERS = {
     'http://gw:4000/health/readiness': (200, {'status': 'healthy', 'litellm_version': '1.82.6'}),
 }
 ENDPOINTS = [
-    {'name': 'local/ollama', 'kind': 'ollama', 'url': 'http://gpu:11434', 'tier': 'gpu', 'models': ['qwen2.5-coder:7b']},
+    {'name': 'local/ollama', 'kind': 'ollama', 'url': 'http://gpu:11434', 'tier': 'gpu',
+     'models': ['qwen2.5-coder:7b']},
     {'name': 'local/mark-i', 'kind': 'llamacpp', 'url': 'http://gpu:3009/v1', 'tier': 'gpu'},
     {'name': 'remote/vllm', 'kind': 'vllm', 'url': 'http://vllm:8000', 'tier': 'remote', 'api_key': 's3cret',
      'models': ['r1'], 'served_names': {'r1': 'deepseek-ai/R1-8B'}},

@@ -18,7 +18,8 @@ LOCAL = {
                             {'name': 'nomic-embed-text', 'params_b': 0.137, 'quant': 'F16'}],
     'homelab_inference_servers': [
         {'name': 'ollama', 'runtime': 'ollama', 'models': [
-            {'name': 'qwen2.5-coder:7b-q4_K_M', 'experts': ['code']}, {'name': 'nomic-embed-text', 'experts': ['embed']},
+            {'name': 'qwen2.5-coder:7b-q4_K_M', 'experts': ['code']},
+            {'name': 'nomic-embed-text', 'experts': ['embed']},
             {'name': 'qwen2.5-coder:1.5b-q4_K_M', 'experts': ['code', 'fast']}]},
         {'name': 'mark-i', 'runtime': 'llamacpp', 'port': 3009, 'start_order': 0,
          'models': [{'name': 'qwen2.5:14b-instruct-q4_K_M', 'served_name': 'qwen2.5-14b', 'experts': ['chat']}]},
@@ -36,7 +37,8 @@ NAS = {
     'ansible_host': '10.0.0.30',
     'homelab_vram_lineup': ['qwen2.5-coder:1.5b-q4_K_M', 'qwen3:1.7b-q4_K_M'],
     'homelab_inference_servers': [{'name': 'ollama', 'runtime': 'ollama', 'models': [
-        {'name': 'qwen3:1.7b-q4_K_M', 'experts': ['fast']}, {'name': 'qwen2.5-coder:1.5b-q4_K_M', 'experts': ['code']}]}],
+        {'name': 'qwen3:1.7b-q4_K_M', 'experts': ['fast']},
+        {'name': 'qwen2.5-coder:1.5b-q4_K_M', 'experts': ['code']}]}],
 }
 GATEWAY = {'host': 'keeper', 'address': '10.0.0.5', 'port': 4000}
 
@@ -167,7 +169,7 @@ def test_no_model_left_says_why(cat):
 
 
 def test_an_unknown_category_is_named(cat):
-    with pytest.raises(R.RouteError, match="category: expected one of chat, code, embed, fast, reason, vision, got 'art'"):
+    with pytest.raises(R.RouteError, match="expected one of chat, code, embed, fast, reason, vision, got 'art'"):
         R.route(cat, 'art')
 
 

@@ -104,7 +104,8 @@ def test_a_loading_llamacpp_is_degraded_and_not_serving():
 
 def test_served_names_map_inventory_names_to_what_the_server_lists():
     spec = dict(SPEC, kind='llamacpp', models=['qwen2.5:14b'], served_names={'qwen2.5:14b': 'qwen2.5-14b'})
-    out = H.classify_endpoint(spec, [call('llamacpp', 'live', body={'status': 'ok'}), call('llamacpp', 'models', body=V1)])
+    calls = [call('llamacpp', 'live', body={'status': 'ok'}), call('llamacpp', 'models', body=V1)]
+    out = H.classify_endpoint(spec, calls)
     assert out['state'] == 'HEALTHY' and out['missing'] == []
     assert H.serves(out, 'qwen2.5:14b')
 
