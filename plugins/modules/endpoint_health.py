@@ -70,9 +70,14 @@ options:
         description: Bearer token for the model list (vLLM and llama.cpp started with C(--api-key)).
         type: str
       api_key_env:
-        description: Ignored here (the gateway's environment variable for this key); accepted so the catalog's
-          probe list can be passed as it is.
+        description: The name of this endpoint's key in O(api_keys) (the gateway's environment variable).
         type: str
+  api_keys:
+    description:
+      - Environment variable name -> API key (the gateway's keys, from the vault). An endpoint without
+        O(endpoints[].api_key) uses the one named by its O(endpoints[].api_key_env).
+    type: dict
+    default: {}
   timeout:
     description: Default seconds per endpoint.
     type: float
@@ -262,6 +267,7 @@ def main():
                 api_key=dict(type='str', no_log=True),
                 api_key_env=dict(type='str', no_log=False),
             )),
+            api_keys=dict(type='dict', default={}, no_log=True),
             timeout=dict(type='float', default=5),
             slow_ms=dict(type='int', default=2000),
             experts=dict(type='dict', default={}),
@@ -285,6 +291,9 @@ def main():
         if not isinstance(chain, list):
             module.fail_json(msg='homelab.cluster.endpoint_health: experts.%s: expected a list of models, got %r'
                              % (category, chain))
+    for spec in specs:
+        if not spec.get('api_key') and spec.get('api_key_env'):
+            spec['api_key'] = p['api_keys'].get(spec['api_key_env'])
     workers = max(1, min(p['concurrency'], len(specs) or 1))
     with ThreadPoolExecutor(max_workers=workers) as pool:
         calls = list(pool.map(lambda s: probe(s, p['timeout'], p['validate_certs']), specs))
