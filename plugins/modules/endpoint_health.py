@@ -166,11 +166,11 @@ import socket
 import ssl
 import time
 from concurrent.futures import ThreadPoolExecutor
+from urllib.error import HTTPError
+from urllib.error import URLError
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
-from ansible.module_utils.six.moves.urllib.error import HTTPError
-from ansible.module_utils.six.moves.urllib.error import URLError
 from ansible.module_utils.urls import open_url
 
 from ansible_collections.homelab.cluster.plugins.module_utils._inference.health import AUTHENTICATED
