@@ -296,7 +296,7 @@ def catalog(views, experts=None, gateway=None, max_utilization=DEFAULT_MAX_UTILI
             'models': dict(sorted(models.items())), 'experts': chains, 'gateway': gw}
 
 
-def probe_specs(cat, slow=None):
+def probe_specs(cat):
     """The endpoint_health module's ``endpoints`` option for a catalog."""
     return [{'name': e['name'], 'kind': e['kind'], 'url': e['url'], 'tier': e['tier'], 'timeout': e['timeout'],
              'models': list(e['models']), 'served_names': dict(e['served_names']),
