@@ -21,7 +21,7 @@ description:
   - "Each category's chain: O(experts) when it names the category, else the models tagged with it (largest
     first; V(fast) smallest first, and every chat model when none is tagged). Then the fallback category's chain:
     V(code), V(reason) and V(fast) fall back to V(chat), V(chat) to V(fast); V(vision) and V(embed) to nothing."
-  - Bad input names the host and the field (C(forge.homelab_inference_servers[1].runtime: expected one of ...)).
+  - "Bad input names the host and the field (C(forge.homelab_inference_servers[1].runtime: expected one of ...))."
 options:
   _input:
     description: Host views (C(hostvars | homelab.cluster.host_views(names))); hosts without servers are skipped.

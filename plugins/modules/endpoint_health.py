@@ -133,16 +133,40 @@ endpoints:
   type: list
   elements: dict
   contains:
-    name: {description: The endpoint., type: str}
-    state: {description: V(HEALTHY), V(DEGRADED) or V(DOWN)., type: str}
-    serving: {description: A request sent now would be answered (false while a model loads)., type: bool}
-    reason: {description: Why (V(ok), V(/health loading the model (HTTP 503 Loading model)), ...)., type: str}
-    latency_ms: {description: Milliseconds of the first call., type: float}
-    models: {description: Models the server lists (null when it could not be asked)., type: list}
-    loaded: {description: Models in memory (Ollama C(/api/ps))., type: list}
-    missing: {description: Expected models the server does not list., type: list}
-    version: {description: Server version where the calls tell it., type: str}
-    checks: {description: Every call - role, path, HTTP status, ms, verdict, detail., type: list}
+    name:
+      description: The endpoint.
+      type: str
+    state:
+      description: V(HEALTHY), V(DEGRADED) or V(DOWN).
+      type: str
+    serving:
+      description: A request sent now would be answered (false while a model loads).
+      type: bool
+    reason:
+      description: Why, for example V(ok) or V(/health loading the model (HTTP 503 Loading model)).
+      type: str
+    latency_ms:
+      description: Milliseconds of the first call.
+      type: float
+    models:
+      description: Models the server lists (null when it could not be asked).
+      type: list
+      elements: str
+    loaded:
+      description: Models in memory (Ollama C(/api/ps)).
+      type: list
+      elements: str
+    missing:
+      description: Expected models the server does not list.
+      type: list
+      elements: str
+    version:
+      description: Server version, where the calls tell it.
+      type: str
+    checks:
+      description: Every call made, with its role, path, HTTP status, milliseconds, verdict and detail.
+      type: list
+      elements: dict
   sample:
     - {name: local/ollama, state: HEALTHY, serving: true, reason: ok, latency_ms: 3.1, models: [qwen2.5-coder:7b]}
 tiers:

@@ -51,8 +51,8 @@ def _settings(settings):
             raise GatewayError('gateway settings: %s: unknown; known: %s' % (key, ', '.join(sorted(DEFAULTS))))
         out[key] = value
     if out['routing_strategy'] not in STRATEGIES:
-        raise GatewayError('routing_strategy: expected one of %s, got %r' % (', '.join(STRATEGIES),
-                                                                            out['routing_strategy']))
+        raise GatewayError('routing_strategy: expected one of %s, got %r'
+                           % (', '.join(STRATEGIES), out['routing_strategy']))
     for key in ('num_retries', 'timeout', 'allowed_fails', 'cooldown_time', 'health_check_interval'):
         if isinstance(out[key], bool) or not isinstance(out[key], (int, float)) or out[key] < 0:
             raise GatewayError('%s: expected a number of at least 0, got %r' % (key, out[key]))

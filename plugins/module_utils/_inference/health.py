@@ -200,8 +200,9 @@ def classify_endpoint(spec, calls, slow_ms=DEFAULT_SLOW_MS):
                       if missing_models([aliases.get(m, m)], out['models'])]
     if out['missing']:
         reasons.append('missing models: %s' % ', '.join(out['missing']))
-    if slow_ms and out['latency_ms'] > slow_ms:
-        reasons.append('slow: %d ms > %d ms' % (out['latency_ms'], slow_ms))
+    latency = float(out['latency_ms'] or 0)
+    if slow_ms and latency > slow_ms:
+        reasons.append('slow: %d ms > %d ms' % (latency, slow_ms))
     models_call = next((c for c in calls if c['role'] == 'models'), None)
     if models_call is not None and models_call['verdict'] == DOWN and models_call is not first:
         reasons.insert(0, 'answers but cannot list its models')
