@@ -19,8 +19,8 @@ description:
     the first), C(experts) (categories such as V(code), V(reason), V(chat), V(vision), V(fast), V(embed)),
     C(mode) (V(chat) or V(embedding)), C(served_name) (the name the server lists) and C(tags)."
   - "Each category's chain: O(experts) when it names the category, else the models tagged with it (largest
-    first; V(fast) smallest first, and every chat model when none is tagged). Then the fallback category's chain:
-    V(code), V(reason) and V(fast) fall back to V(chat), V(chat) to V(fast); V(vision) and V(embed) to nothing."
+    first; V(fast) smallest first, and every chat model when none is tagged). Then the fallback categories', followed
+    on: V(code), V(reason) and V(fast) fall back to V(chat), V(chat) to V(fast); V(vision) and V(embed) to nothing."
   - "Bad input names the host and the field (C(forge.homelab_inference_servers[1].runtime: expected one of ...))."
 options:
   _input:

@@ -32,8 +32,8 @@ from ansible_collections.homelab.cluster.plugins.module_utils._vram import vram_
 RUNTIMES = ('ollama', 'llamacpp', 'vllm', 'openai')
 MANAGERS = ('systemd', 'docker', 'none')
 CATEGORIES = ('code', 'reason', 'chat', 'vision', 'fast', 'embed')
-# where a category goes when none of its own models is left: text categories fall back to the general model
-# (and chat to the fast one); a text model cannot see an image, nor embed
+# where a category goes when none of its own models is left, followed on (reason -> chat -> fast): text categories
+# fall back to the general model, and it to the fast one; a text model cannot see an image, nor embed
 FALLBACK = {'code': 'chat', 'reason': 'chat', 'fast': 'chat', 'chat': 'fast'}
 DEFAULT_TIMEOUT_S = {'ollama': 5, 'llamacpp': 8, 'vllm': 8, 'openai': 8}
 SERVER_KEYS = ('name', 'runtime', 'port', 'address', 'scheme', 'gpu', 'tier', 'timeout_s', 'api_key_env',
@@ -252,10 +252,11 @@ def _chains(models, override):
         base[category] = list(chain)
     chains = {}
     for category, chain in base.items():
-        full = list(chain)
-        for name in base.get(FALLBACK.get(category), ()):
-            if name not in full:
-                full.append(name)
+        full, seen, step = list(chain), {category}, FALLBACK.get(category)
+        while step and step not in seen:  # reason -> chat -> fast: any answer rather than none
+            full.extend(name for name in base.get(step, ()) if name not in full)
+            seen.add(step)
+            step = FALLBACK.get(step)
         chains[category] = full
     return dict(sorted(chains.items()))
 

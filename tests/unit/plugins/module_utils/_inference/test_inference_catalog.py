@@ -78,7 +78,9 @@ def test_expert_chains_prefer_then_fall_back(cat):
     experts = cat['experts']
     assert experts['code'] == ['qwen2.5-coder:7b-q4_K_M', 'qwen2.5-coder:1.5b-q4_K_M', 'qwen2.5:14b-instruct-q4_K_M']
     assert experts['fast'][0] == 'qwen2.5-coder:1.5b-q4_K_M'  # the smallest tagged fast model first
-    assert experts['reason'] == ['deepseek-r1:8b-q4_K_M', 'qwen2.5:14b-instruct-q4_K_M']
+    # reason -> chat -> fast, followed on: any answer rather than none
+    assert experts['reason'] == ['deepseek-r1:8b-q4_K_M', 'qwen2.5:14b-instruct-q4_K_M', 'qwen2.5-coder:1.5b-q4_K_M',
+                                 'qwen3:1.7b-q4_K_M']
     assert experts['embed'] == ['nomic-embed-text']
     assert experts['vision'] == []  # nothing sees images, and a text model is no fallback for it
 
