@@ -76,7 +76,8 @@ def test_the_vram_planner_places_each_model(cat):
 
 def test_expert_chains_prefer_then_fall_back(cat):
     experts = cat['experts']
-    assert experts['code'] == ['qwen2.5-coder:7b-q4_K_M', 'qwen2.5-coder:1.5b-q4_K_M', 'qwen2.5:14b-instruct-q4_K_M']
+    assert experts['code'] == ['qwen2.5-coder:7b-q4_K_M', 'qwen2.5-coder:1.5b-q4_K_M', 'qwen2.5:14b-instruct-q4_K_M',
+                               'qwen3:1.7b-q4_K_M']
     assert experts['fast'][0] == 'qwen2.5-coder:1.5b-q4_K_M'  # the smallest tagged fast model first
     # reason -> chat -> fast, followed on: any answer rather than none
     assert experts['reason'] == ['deepseek-r1:8b-q4_K_M', 'qwen2.5:14b-instruct-q4_K_M', 'qwen2.5-coder:1.5b-q4_K_M',
@@ -221,7 +222,7 @@ def test_tags_for_tag_routing(cat):
     (code,) = entries(config, 'code')
     assert code['litellm_params']['tags'] == ['code', 'host-local', 'tier-gpu']
     (small,) = [e for e in entries(config, 'qwen2.5-coder:1.5b-q4_K_M') if 'host-nas' in e['litellm_params']['tags']]
-    assert small['litellm_params']['tags'] == ['chat', 'code', 'fast', 'host-nas', 'tier-cpu']
+    assert small['litellm_params']['tags'] == ['chat', 'code', 'fast', 'host-nas', 'reason', 'tier-cpu']
     assert config['router_settings']['enable_tag_filtering'] is True
 
 
