@@ -209,6 +209,9 @@ SETTINGS = {
     'gaming_cluster_processes': (_strings, (), 'cluster GPU processes stopped for a game'),
     'slurm_controller': (_text, None, 'the Slurm controller host the gaming guard drains nodes on'),
     'vram_lineup': (_list, None, 'the models vram_plan.yml plans onto this host'),
+    # inference tier (catalog: module_utils/_inference/catalog.py)
+    'inference_servers': (_list, (), 'the model servers of this host (Ollama, llama.cpp, vLLM, OpenAI-compatible)'),
+    'inference_engine': (_text, 'docker', 'the container engine service inference_recover.yml restarts'),
     # quorum
     'quorum_qnetd': (_text, _FIRST_LOGIC_ONLY, 'the quorum device host'),
     'quorum_settle_s': (_number(0), 60, 'seconds quorum.yml waits for every vote'),
