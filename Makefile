@@ -15,7 +15,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 export CONTAINERS_CONF := $(CURDIR)/lab/containers.conf
 LAB_INVENTORY := inventory/lab
 
-.PHONY: help venv test units golden sanity lint molecule report bench bench-wake bench-slurm clean lab lab-up lab-down lab-prereqs lab-images
+.PHONY: help venv test units golden sanity lint molecule report rules status-page bench bench-wake bench-slurm clean lab lab-up lab-down lab-prereqs lab-images
 
 help:
 	@echo "make lab      - the simulated homelab: install podman & co, build images, start it, run playbooks/site.yml"
@@ -25,6 +25,8 @@ help:
 	@echo "make golden  - ansible-inventory --list of every case compared to committed JSON"
 	@echo "make sanity  - ansible-test sanity on a copy laid out as ansible_collections/homelab/cluster"
 	@echo "make lint    - ruff and ansible-lint (production profile)"
+	@echo "make rules   - promtool check/test of the alert rules, promtool/amtool check of the rendered configs"
+	@echo "make status-page - the house status page rendered from recorded data, checked in headless Chromium"
 	@echo "make bench   - benchmarks under bench/ (not part of make test)"
 	@echo "make bench-wake - wake latency in the running lab (after make lab)"
 	@echo "make bench-slurm - sbatch to job start on a sleeping Slurm node (molecule/slurm's cluster)"
@@ -49,7 +51,7 @@ venv: $(STAMP) $(COLLECTION_LINK)
 		echo "removing $(STALE_INSTALL): an installed copy of this collection that shadows the checkout"; \
 		rm -rf "$(STALE_INSTALL)"; fi
 
-test: venv units golden sanity lint report molecule
+test: venv units golden sanity lint report rules status-page molecule
 	@echo "make test: all passed"
 
 units: venv
@@ -67,6 +69,12 @@ lint: venv
 
 report: venv lab-prereqs
 	tests/integration/targets/power_report/runme.sh
+
+rules: venv
+	tests/integration/targets/monitoring_rules/runme.sh
+
+status-page: venv lab-prereqs
+	tests/integration/targets/status_page/runme.sh
 
 molecule: venv lab-images
 	tests/molecule/run.sh
