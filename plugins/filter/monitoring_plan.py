@@ -53,7 +53,8 @@ EXAMPLES = r'''
 RETURN = r'''
 _value:
   description: C(prometheus) (the prometheus.yml mapping), C(collector) (C(hosts) and C(skipped)), C(node_hosts),
-    C(dcgm_hosts) and C(retention_mb) (when C(disk_bytes) is given).
+    C(dcgm_hosts), C(openbao) (where the house collector probes the seal status) and C(retention_mb) (when
+    C(disk_bytes) is given).
   type: dict
 '''
 
@@ -65,6 +66,7 @@ from ansible_collections.homelab.cluster.plugins.module_utils._monitoring.scrape
 from ansible_collections.homelab.cluster.plugins.module_utils._monitoring.scrape import collector_hosts
 from ansible_collections.homelab.cluster.plugins.module_utils._monitoring.scrape import dcgm_hosts
 from ansible_collections.homelab.cluster.plugins.module_utils._monitoring.scrape import node_hosts
+from ansible_collections.homelab.cluster.plugins.module_utils._monitoring.scrape import openbao_probes
 from ansible_collections.homelab.cluster.plugins.module_utils._monitoring.scrape import retention_size_mb
 from ansible_collections.homelab.cluster.plugins.module_utils._monitoring.scrape import scrape_config
 
@@ -82,7 +84,7 @@ def monitoring_plan(hostvars, hosts, logic, settings=None):
         views = host_views(hostvars, [h for h in hosts if h != 'localhost'])
         nodes = node_hosts(views)
         out = {'prometheus': scrape_config(views, logic, settings), 'collector': collector_hosts(views, nodes),
-               'node_hosts': nodes, 'dcgm_hosts': dcgm_hosts(views, nodes)}
+               'node_hosts': nodes, 'dcgm_hosts': dcgm_hosts(views, nodes), 'openbao': openbao_probes(views, settings)}
         if retention.get('disk_bytes') is not None:
             out['retention_mb'] = retention_size_mb(retention['disk_bytes'],
                                                     float(retention.get('retention_fraction', 0.25)),

@@ -182,6 +182,19 @@ def collector_hosts(views, nodes=None):
     return {'hosts': hosts, 'skipped': skipped}
 
 
+def openbao_probes(views, settings=None):
+    """Where the house collector asks each OpenBao server for its seal status (answers while sealed)."""
+    cfg = dict(DEFAULTS)
+    cfg.update(settings or {})
+    out = []
+    for view in views:
+        if view['name'] in cfg['openbao_hosts']:
+            address = _address(view, cfg['openbao_port'], 'OpenBao')
+            out.append({'host': view['name'], 'url': '%s://%s' % (cfg['openbao_scheme'], address),
+                        'ca_file': cfg['openbao_ca_file']})
+    return out
+
+
 def retention_size_mb(total_bytes, fraction=0.25, minimum_mb=512, maximum_mb=None):
     """The TSDB size limit for the logic node's disk: ``fraction`` of the file system that holds it, at least
     ``minimum_mb`` (Prometheus needs room for its WAL and a few blocks) and at most ``maximum_mb``."""
