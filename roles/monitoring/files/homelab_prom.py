@@ -28,10 +28,10 @@ class Metrics:
     def __init__(self):
         self.families = {}
 
-    def add(self, name, value, doc, kind='gauge', **labels):
+    def add(self, name, value, doc, mtype='gauge', **labels):
         if value is None:
             return
-        family = self.families.setdefault(name, {'doc': doc, 'kind': kind, 'samples': []})
+        family = self.families.setdefault(name, {'doc': doc, 'kind': mtype, 'samples': []})
         family['samples'].append((tuple(sorted((k, str(v)) for k, v in labels.items() if v not in (None, ''))),
                                   value))
 
