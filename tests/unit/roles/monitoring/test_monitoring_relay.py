@@ -1,4 +1,4 @@
-"""roles/monitoring/files/homelab_alert_relay.py: Alertmanager's webhook JSON (version 4) to the house webhook's
+"""roles/monitoring/files/alert_relay.py: Alertmanager's webhook JSON (version 4) to the house webhook's
 ntfy/n8n-style message, and the HTTP relay itself against a receiver on loopback (a failing one answers 502, so
 Alertmanager retries)."""
 
@@ -8,7 +8,7 @@ import threading
 import urllib.error
 import urllib.request
 
-import homelab_alert_relay as relay
+import alert_relay as relay
 import pytest
 
 FIRING = {

@@ -3,10 +3,10 @@ harvest), the node collector (mounts, quorum) and the Prometheus text format."""
 
 import json
 
-import homelab_node as node
-import homelab_sources as src
+import node_collector as node
+import house_sources as src
 import pytest
-from homelab_prom import Metrics
+from promtext import Metrics
 
 WAKEABLE = {'name': 'desk', 'wakeable': True}
 FIXED = {'name': 'frame', 'wakeable': False}

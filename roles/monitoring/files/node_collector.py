@@ -4,7 +4,7 @@
 """The node collector on every host with node-exporter: what node-exporter cannot tell, as textfile metrics
 (homelab_node.prom), from homelab-node-collector.timer.
 
-    homelab_node.py --config /etc/homelab/monitoring/node.json
+    node_collector.py --config /etc/homelab/monitoring/node.json
 
   mounts  every network file system in /etc/fstab (nfs, nfs4, cifs, smb3, sshfs, glusterfs, ceph; not noauto)
           and every path in monitoring_mounts: present (in /proc/mounts) and responsive (stat answers within
@@ -19,8 +19,8 @@ import subprocess
 import sys
 import time
 
-from homelab_prom import Metrics
-from homelab_prom import write_textfile
+from promtext import Metrics
+from promtext import write_textfile
 
 NETWORK_FS = ('nfs', 'nfs4', 'cifs', 'smb3', 'fuse.sshfs', 'sshfs', 'glusterfs', 'ceph', 'fuse.glusterfs')
 

@@ -8,7 +8,7 @@ Why a relay: Alertmanager's webhook receiver posts its own fixed JSON and cannot
 webhook (ntfy's JSON publishing, an n8n flow) reads title/message/priority. An upstream failure answers 502, so
 Alertmanager keeps the notification and retries it: nothing is lost while the webhook is down.
 
-    homelab_alert_relay.py --config /etc/homelab/monitoring/relay.json    (0600: the URL may carry a token)
+    alert_relay.py --config /etc/homelab/monitoring/relay.json    (0600: the URL may carry a token)
 """
 
 import argparse

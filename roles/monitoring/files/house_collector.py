@@ -4,11 +4,11 @@
 """The house collector on the logic node: what the house knows beyond node-exporter, as textfile metrics
 (homelab_house.prom), every few seconds from homelab-house-collector.timer.
 
-    homelab_house.py --config /etc/homelab/monitoring/house.json
+    house_collector.py --config /etc/homelab/monitoring/house.json
 
 Parts (each with homelab_collector_success{collector="house",part=...}; a part whose source is not configured
 or not there yet - no guard log, no Slurm, no harvester - writes nothing and is not an error):
-  hosts      every host's ready port probed as the wake relay does; asleep by design or not (homelab_sources.asleep)
+  hosts      every host's ready port probed as the wake relay does; asleep by design or not (house_sources.asleep)
   power      the power guard's last decision (guard.log) and shed actions (guard.json)
   ups        every UPS over NUT's network protocol (LIST VAR)
   slurm      scontrol show node -o, squeue
@@ -28,19 +28,19 @@ import sys
 import time
 import urllib.request
 
-from homelab_prom import Metrics
-from homelab_prom import write_textfile
-from homelab_sources import asleep
-from homelab_sources import guard_metrics
-from homelab_sources import guard_shed
-from homelab_sources import harvest_metrics
-from homelab_sources import inference_metrics
-from homelab_sources import last_decision
-from homelab_sources import parse_nut_vars
-from homelab_sources import parse_scontrol_nodes
-from homelab_sources import slurm_node_metrics
-from homelab_sources import slurm_queue_metrics
-from homelab_sources import ups_metrics
+from promtext import Metrics
+from promtext import write_textfile
+from house_sources import asleep
+from house_sources import guard_metrics
+from house_sources import guard_shed
+from house_sources import harvest_metrics
+from house_sources import inference_metrics
+from house_sources import last_decision
+from house_sources import parse_nut_vars
+from house_sources import parse_scontrol_nodes
+from house_sources import slurm_node_metrics
+from house_sources import slurm_queue_metrics
+from house_sources import ups_metrics
 
 
 def probe(address, port, timeout):
