@@ -64,7 +64,7 @@ sanity: venv
 	tests/sanity/run.sh
 
 lint: venv
-	$(BIN)/ruff check plugins tests bench lab
+	$(BIN)/ruff check plugins tests bench lab roles
 	$(BIN)/ansible-lint --profile production
 
 report: venv lab-prereqs

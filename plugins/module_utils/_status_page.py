@@ -72,10 +72,11 @@ def hosts_section(hosts, answers, decision):
     for host in sorted(hosts, key=lambda h: (order.get(h.get('tier'), 9), h['name'])):
         text, kind, detail = host_state(host['name'], answers)
         reading = watts.get(host['name']) or {}
-        rows.append([esc(host.get('tier') or '-'), '<b>%s</b>' % esc(host['name']), esc(', '.join(host.get('roles') or [])),
+        source = ' <span class="muted">(%s)</span>' % esc(reading['source']) if reading.get('source') else ''
+        rows.append([esc(host.get('tier') or '-'), '<b>%s</b>' % esc(host['name']),
+                     esc(', '.join(host.get('roles') or [])),
                      '%s <span class="muted">%s</span>' % (badge(text, kind), esc(detail)),
-                     '%s%s' % (fmt(reading.get('watts')), ' <span class="muted">(%s)</span>' % esc(reading.get('source'))
-                               if reading.get('source') else ''),
+                     '%s%s' % (fmt(reading.get('watts')), source),
                      esc('wakeable' if host.get('wakeable') else ('always on' if host.get('always_on') else ''))])
     return '<h2>Hosts by tier</h2>' + table(['tier', 'host', 'roles', 'state', 'W', 'power'], rows, numeric=(4,))
 
@@ -86,10 +87,11 @@ def quorum_section(answers):
         return '<h2>Quorum</h2><p class="muted">No corosync voter reports a verdict.</p>'
     votes, expected = by_host(answers.get('votes')), by_host(answers.get('expected'))
     kinds = {'healthy': 'ok', 'degraded': 'warn', 'lost': 'crit', 'down': 'crit'}
-    rows = [[esc(r['metric'].get('host')), badge(r['metric'].get('verdict'), kinds.get(r['metric'].get('verdict'), 'off')),
-             '%s of %s' % (fmt(_value(votes.get(r['metric'].get('host'), {}))),
-                           fmt(_value(expected.get(r['metric'].get('host'), {}))))]
-            for r in sorted(verdicts, key=lambda r: r['metric'].get('host', ''))]
+    rows = []
+    for r in sorted(verdicts, key=lambda r: r['metric'].get('host', '')):
+        host, found = r['metric'].get('host'), r['metric'].get('verdict')
+        rows.append([esc(host), badge(found, kinds.get(found, 'off')),
+                     '%s of %s' % (fmt(_value(votes.get(host, {}))), fmt(_value(expected.get(host, {}))))])
     return '<h2>Quorum</h2>' + table(['voter', 'verdict', 'votes'], rows)
 
 
@@ -189,7 +191,8 @@ def render_status(data, title='homelab status'):
             % esc(time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime(now)))]
     if problems:
         body.append('<ul class="bad">%s</ul>' % problems)
-    body += [alerts_section(answers), hosts_section(data.get('hosts') or [], answers, (data.get('decisions') or [None])[-1]),
+    latest = (data.get('decisions') or [None])[-1]
+    body += [alerts_section(answers), hosts_section(data.get('hosts') or [], answers, latest),
              quorum_section(answers), power_section(data.get('decisions') or []), slurm_section(answers),
              inference_section(data.get('inference'), now), harvest_section(data.get('harvest'), now)]
     return page(title, '\n'.join(body), width=980, refresh=60)

@@ -28,8 +28,6 @@ import sys
 import time
 import urllib.request
 
-from promtext import Metrics
-from promtext import write_textfile
 from house_sources import asleep
 from house_sources import guard_metrics
 from house_sources import guard_shed
@@ -41,6 +39,8 @@ from house_sources import parse_scontrol_nodes
 from house_sources import slurm_node_metrics
 from house_sources import slurm_queue_metrics
 from house_sources import ups_metrics
+from promtext import Metrics
+from promtext import write_textfile
 
 
 def probe(address, port, timeout):
@@ -144,14 +144,16 @@ def part_slurm(cfg, metrics, _now):
     scontrol = cfg.get('scontrol') or '/usr/bin/scontrol'
     if not os.path.exists(scontrol):
         return set()
-    out = subprocess.run([scontrol, 'show', 'node', '-o'], capture_output=True, text=True, timeout=20, check=True)
+    out = subprocess.run([scontrol, 'show', 'node', '-o'],  # noqa: S603 - fixed arguments
+                         capture_output=True, text=True, timeout=20, check=True)
     powered = set()
     for node in parse_scontrol_nodes(out.stdout):
         name, off = slurm_node_metrics(metrics, node)
         if off:
             powered.add(name)
     squeue = os.path.join(os.path.dirname(scontrol), 'squeue')
-    queue = subprocess.run([squeue, '-h', '-o', '%T'], capture_output=True, text=True, timeout=20, check=True)
+    queue = subprocess.run([squeue, '-h', '-o', '%T'],  # noqa: S603 - fixed arguments
+                           capture_output=True, text=True, timeout=20, check=True)
     slurm_queue_metrics(metrics, queue.stdout)
     metrics.add('homelab_slurm_up', 1, 'slurmctld answered.')
     return powered
@@ -169,7 +171,8 @@ def part_openbao(cfg, metrics, _now):
             metrics.add('homelab_openbao_up', 0, 'OpenBao answered /v1/sys/seal-status.', host=server['host'])
             continue
         metrics.add('homelab_openbao_up', 1, 'OpenBao answered /v1/sys/seal-status.', host=server['host'])
-        metrics.add('homelab_openbao_sealed', int(bool(status.get('sealed'))), 'OpenBao is sealed.', host=server['host'])
+        metrics.add('homelab_openbao_sealed', int(bool(status.get('sealed'))), 'OpenBao is sealed.',
+                    host=server['host'])
         metrics.add('homelab_openbao_initialized', int(bool(status.get('initialized'))), 'OpenBao is initialised.',
                     host=server['host'])
 

@@ -62,10 +62,10 @@ def serve(handler, config=None):
 
 
 def post(url, body):
-    request = urllib.request.Request(url, data=json.dumps(body).encode(), method='POST',
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), method='POST',  # noqa: S310
                                      headers={'Content-Type': 'application/json'})
     try:
-        with urllib.request.urlopen(request, timeout=5) as answer:
+        with urllib.request.urlopen(request, timeout=5) as answer:  # noqa: S310 - loopback
             return answer.status
     except urllib.error.HTTPError as exc:
         return exc.code

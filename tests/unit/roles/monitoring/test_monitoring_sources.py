@@ -3,8 +3,8 @@ harvest), the node collector (mounts, quorum) and the Prometheus text format."""
 
 import json
 
-import node_collector as node
 import house_sources as src
+import node_collector as node
 import pytest
 from promtext import Metrics
 
@@ -108,7 +108,7 @@ def test_slurm_nodes_states_and_gpus():
 def test_slurm_queue_counts_every_state():
     metrics = Metrics()
     src.slurm_queue_metrics(metrics, 'RUNNING\nPENDING\nRUNNING\n')
-    assert dict((s[0]['state'], s[1]) for s in samples(metrics, 'homelab_slurm_jobs')) == \
+    assert {s[0]['state']: s[1] for s in samples(metrics, 'homelab_slurm_jobs')} == \
         {'pending': 1, 'running': 2, 'suspended': 0}
 
 
@@ -154,8 +154,9 @@ def test_responsive_times_out_on_a_hung_stat(tmp_path):
     assert not node.responsive(str(tmp_path / 'missing'), 5)
 
 
-QUORATE = 'Quorum information\n------------------\nQuorate:          Yes\n\nVotequorum information\n' \
-          'Expected votes:   3\nHighest expected: 3\nTotal votes:      %d\nQuorum:           2  %s\nFlags:            %s\n'
+QUORATE = ('Quorum information\n------------------\nQuorate:          Yes\n\nVotequorum information\n'
+           'Expected votes:   3\nHighest expected: 3\nTotal votes:      %d\n'
+           'Quorum:           2  %s\nFlags:            %s\n')
 
 
 @pytest.mark.parametrize('text, verdict', [

@@ -20,8 +20,10 @@ VIEWS = [
          homelab_wake={'method': 'wol', 'boot_s': 90, 'ready_port': 8006}),
     view('jetson', homelab_tier='legacy', homelab_roles=['edge'], homelab_gpus=[{'vendor': 'nvidia', 'vram_gb': 8}],
          homelab_hardware={'os': 'jetpack', 'address': '10.0.20.30'}),
-    view('penny', homelab_tier='ultralow', homelab_python=False, homelab_hardware={'os': 'debian', 'address': '10.0.20.9'}),
-    view('nas', homelab_tier='legacy', homelab_roles=['storage'], homelab_hardware={'os': 'truenas', 'address': '10.0.30.20'}),
+    view('penny', homelab_tier='ultralow', homelab_python=False,
+         homelab_hardware={'os': 'debian', 'address': '10.0.20.9'}),
+    view('nas', homelab_tier='legacy', homelab_roles=['storage'],
+         homelab_hardware={'os': 'truenas', 'address': '10.0.30.20'}),
     view('ghost', homelab_tier='legacy', homelab_hardware={'os': 'windows'}),
 ]
 
@@ -42,7 +44,8 @@ def test_targets_and_labels_from_the_inventory():
     # the logic node's house metrics keep their own host; nothing else of the logic node sticks to them
     house = job(cfg, 'homelab')
     assert house['honor_labels'] is True
-    assert house['static_configs'] == [{'targets': ['10.0.30.5:9100'], 'labels': {'host': 'keeper', 'instance': 'keeper'}}]
+    assert house['static_configs'] == [{'targets': ['10.0.30.5:9100'],
+                                        'labels': {'host': 'keeper', 'instance': 'keeper'}}]
     assert node['metric_relabel_configs'][0]['regex'] == '(keeper);homelab_.*'
     # DCGM on NVIDIA hosts with node-exporter, not on the Jetson
     assert [s['labels']['host'] for s in job(cfg, 'dcgm')['static_configs']] == ['forge']
