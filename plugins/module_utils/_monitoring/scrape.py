@@ -118,7 +118,7 @@ def scrape_config(views, logic, settings=None):
         jobs.append({'job_name': 'dcgm',
                      'static_configs': _static([by_name[n] for n in dcgm], cfg['dcgm_port'], 'dcgm-exporter')})
     bao = [n for n in cfg['openbao_hosts'] if n in by_name]
-    if bao:
+    if bao and cfg['openbao_scrape']:
         job = {'job_name': 'openbao', 'scheme': cfg['openbao_scheme'], 'metrics_path': '/v1/sys/metrics',
                'params': {'format': ['prometheus']},
                'static_configs': _static([by_name[n] for n in bao], cfg['openbao_port'], 'OpenBao')}
@@ -153,6 +153,7 @@ DEFAULTS = {
     'node_port': 9100,
     'dcgm_port': 9400,
     'openbao_hosts': [],
+    'openbao_scrape': True,
     'openbao_port': 8200,
     'openbao_scheme': 'https',
     'openbao_ca_file': '',
