@@ -166,10 +166,17 @@ def collector_hosts(views, nodes=None):
     """What the house collector on the logic node knows of each host: where to probe it (its ready port, as the
     wake relay does), whether it may sleep by design (wakeable), whether node-exporter watches it, its MAC (the
     wake relay's history is kept per MAC) and its quorum votes. Hosts without an address cannot be probed and
-    are listed under ``skipped`` with the reason."""
+    are listed under ``skipped`` with the reason; ``ups``: every UPS the hosts' ``power.ups`` name (name@host)."""
     nodes = node_hosts(views) if nodes is None else nodes
-    hosts, skipped = [], []
+    hosts, skipped, ups = [], [], set()
     for view in views:
+        feed = (view.get('power') or {}).get('ups')
+        if isinstance(feed, dict) and feed.get('host'):
+            port = feed.get('port')
+            ups.add('%s@%s%s' % (feed.get('name') or 'ups', feed['host'],
+                                 ':%s' % port if port and int(port) != 3493 else ''))
+        elif isinstance(feed, str) and feed:
+            ups.add(feed if '@' in feed else '%s@localhost' % feed)
         address = view.get('address')
         if not address:
             skipped.append({'host': view['name'], 'reason': 'no address (ansible_host or address) to probe'})
@@ -180,7 +187,7 @@ def collector_hosts(views, nodes=None):
                       'mac': view.get('mac'), 'quorum_votes': int(view.get('quorum_votes') or 0),
                       'tier': view.get('tier') or 'unclassified', 'roles': sorted(view.get('roles') or []),
                       'power_idle_w': (view.get('power') or {}).get('idle_w')})
-    return {'hosts': hosts, 'skipped': skipped}
+    return {'hosts': hosts, 'skipped': skipped, 'ups': sorted(ups)}
 
 
 def openbao_probes(views, settings=None):

@@ -13,7 +13,8 @@ def view(name, **hv):
 
 VIEWS = [
     view('keeper', homelab_tier='legacy', homelab_roles=['logic'], homelab_always_on=True,
-         homelab_hardware={'os': 'debian', 'address': '10.0.30.5', 'mac': 'a8:a1:59:00:00:05'}),
+         homelab_hardware={'os': 'debian', 'address': '10.0.30.5', 'mac': 'a8:a1:59:00:00:05'},
+         homelab_power={'idle_w': 10, 'peak_w': 20, 'ups': {'name': 'dummy', 'host': '10.0.30.5'}}),
     view('forge', homelab_tier='modern', homelab_roles=['inference', 'hypervisor'], homelab_quorum_votes=1,
          homelab_gpus=[{'vendor': 'nvidia', 'vram_gb': 16}, {'vendor': 'amd', 'vram_gb': 20}],
          homelab_hardware={'os': 'proxmox', 'address': '10.0.30.10', 'mac': 'a8:a1:59:00:00:01'},
@@ -23,7 +24,8 @@ VIEWS = [
     view('penny', homelab_tier='ultralow', homelab_python=False,
          homelab_hardware={'os': 'debian', 'address': '10.0.20.9'}),
     view('nas', homelab_tier='legacy', homelab_roles=['storage'],
-         homelab_hardware={'os': 'truenas', 'address': '10.0.30.20'}),
+         homelab_hardware={'os': 'truenas', 'address': '10.0.30.20'},
+         homelab_power={'ups': {'name': 'garage', 'host': '10.0.30.6', 'port': 3494}}),
     view('ghost', homelab_tier='legacy', homelab_hardware={'os': 'windows'}),
 ]
 
@@ -80,6 +82,7 @@ def test_collector_hosts_probe_the_ready_port_and_skip_hosts_without_address():
     assert forge['port'] == 8006 and forge['scraped'] and forge['quorum_votes'] == 1
     assert forge['mac'] == 'a8:a1:59:00:00:01'
     assert next(h for h in got['hosts'] if h['name'] == 'penny')['scraped'] is False
+    assert got['ups'] == ['dummy@10.0.30.5', 'garage@10.0.30.6:3494']
     assert got['skipped'] == [{'host': 'ghost', 'reason': 'no address (ansible_host or address) to probe'}]
     assert scrape.openbao_probes(VIEWS, {'openbao_hosts': ['keeper']}) == [
         {'host': 'keeper', 'url': 'https://10.0.30.5:8200', 'ca_file': ''}]
