@@ -34,4 +34,12 @@ ansible-playbook -i "$root/inventory/example" "$here/render.yml" -e monitoring_o
 grep -o 'jobs [^"]*MB' "$out/render.log" | head -1
 "$promtool" check config "$out/prometheus.yml"
 "$tools/usr/bin/amtool" check-config "$out/alertmanager.yml"
+# routing: what pages goes to the house webhook, what only inhibits goes nowhere
+route() {
+  got=$("$tools/usr/bin/amtool" config routes test --config.file="$out/alertmanager.yml" "${@:2}" 2>/dev/null)
+  [ "$got" = "$1" ] && echo "PASS route ${*:2} -> $got" || { echo "FAIL route ${*:2}: $got, expected $1"; exit 1; }
+}
+route house alertname=HostDown host=frame severity=critical
+route house alertname=UpsOnBattery ups=dummy@10.0.30.5 severity=warning
+route null alertname=HostAsleep host=desk severity=none
 echo "monitoring_rules: all passed"
