@@ -163,9 +163,9 @@ def alerts_section(answers):
     alerts = [r['metric'] for r in answers.get('alerts') or [] if r['metric'].get('severity') != 'none']
     if not alerts:
         return '<h2>Alerts</h2><p>%s</p>' % badge('none firing', 'ok')
+    order = sorted(alerts, key=lambda a: (a.get('severity') != 'critical', a.get('alertname'), a.get('host') or ''))
     rows = [[badge(a.get('severity'), SEVERITY_KIND.get(a.get('severity'), 'off')), esc(a.get('alertname')),
-             esc(a.get('host') or '')] for a in sorted(alerts, key=lambda a: (a.get('severity') != 'critical',
-                                                                             a.get('alertname'), a.get('host') or ''))]
+             esc(a.get('host') or '')] for a in order]
     return '<h2>Alerts</h2>' + table(['severity', 'alert', 'host'], rows)
 
 

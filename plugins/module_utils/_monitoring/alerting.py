@@ -48,8 +48,8 @@ def check_rules(doc, where='rules'):
                 raise AlertingError('%s.for: expected a duration such as 5m, got %r' % (at, rule['for']))
             severity = (rule.get('labels') or {}).get('severity')
             if severity not in SEVERITIES:
-                raise AlertingError('%s.labels.severity: expected one of %s, got %r' % (at, ', '.join(SEVERITIES),
-                                                                                      severity))
+                raise AlertingError('%s.labels.severity: expected one of %s, got %r'
+                                    % (at, ', '.join(SEVERITIES), severity))
             if not (rule.get('annotations') or {}).get('reason'):
                 raise AlertingError('%s.annotations.reason: expected why this alert exists, got nothing' % at)
             if name in names:
@@ -74,8 +74,8 @@ def apply_overrides(doc, overrides=None, extra_groups=None):
             raise AlertingError('overrides.%s: expected a mapping, got %r' % (name, change))
         unknown = sorted(set(change) - set(OVERRIDE_KEYS))
         if unknown:
-            raise AlertingError('overrides.%s: unknown keys %s (known: %s)' % (name, ', '.join(unknown),
-                                                                              ', '.join(OVERRIDE_KEYS)))
+            raise AlertingError('overrides.%s: unknown keys %s (known: %s)'
+                                % (name, ', '.join(unknown), ', '.join(OVERRIDE_KEYS)))
     for group in out['groups']:
         kept = []
         for rule in group['rules']:

@@ -215,6 +215,6 @@ def retention_size_mb(total_bytes, fraction=0.25, minimum_mb=512, maximum_mb=Non
         size = min(size, int(maximum_mb))
     if size < minimum_mb:
         raise ScrapeError('retention: %d MB is %d%% of a %d MB disk, below the %d MB Prometheus needs; give it a '
-                          'bigger disk or set the size yourself' % (size, int(fraction * 100),
-                                                                   int(total_bytes / 1048576), minimum_mb))
+                          'bigger disk or set the size yourself'
+                          % (size, int(fraction * 100), int(total_bytes / 1048576), minimum_mb))
     return size

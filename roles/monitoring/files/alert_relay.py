@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 # Copyright: (c) 2026, homelab.cluster contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Alertmanager to the house webhook, on loopback: Alertmanager's webhook JSON (version 4) in, the ntfy/n8n-style

@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 # Copyright: (c) 2026, homelab.cluster contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The node collector on every host with node-exporter: what node-exporter cannot tell, as textfile metrics

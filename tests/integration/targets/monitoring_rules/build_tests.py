@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Turn cases.yml into a promtool rule test file: each expected alert gets its rule's severity and the rule's
 annotations expanded for its labels (the rules use only {{ $labels.NAME }} in annotations, so the expansion is
 exact). Fails when an alert of the rule file is not proven both firing and not firing.

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Recorded answers of Prometheus' /api/v1/query for the status page test, on loopback only: each query the
 status page asks maps to the result list a real Prometheus gave in the lab's shape (answers.json). A query that
 is not recorded answers an empty vector, as Prometheus does for a metric nobody publishes.
