@@ -16,8 +16,9 @@ def asleep(host, reachable, history, seen_up_at, slurm_powered_down, shed):
     """Whether a host that does not answer is asleep by design, and who put it to sleep (None: not asleep).
 
     Only a wakeable host can be asleep. Evidence, newest wins against the last time this collector saw it up:
-    the wake relay's history (``last_down`` after ``last_up``: sleep_idle and the power guard confirm every
-    poweroff through the relay with ``wake state=down``), Slurm power saving (the node is POWERED_DOWN or
+    the wake relay's history (``last_sleep`` at or after ``last_up``: sleep_idle and the power guard confirm every
+    poweroff through the relay with ``wake state=down``, which records it; a probe that merely saw the host down
+    moves ``last_down`` only, so a crash is never taken for a sleep), Slurm power saving (POWERED_DOWN or
     POWERING_DOWN now) and the power guard's shed actions (a ``power_off`` not yet restored). A host that answers
     is awake whatever the records say; a host that went away on its own has no such record and is down.
     """
@@ -26,7 +27,7 @@ def asleep(host, reachable, history, seen_up_at, slurm_powered_down, shed):
     if slurm_powered_down:
         return 'slurm'
     history = history or {}
-    last_down, last_up = history.get('last_down'), history.get('last_up')
+    last_down, last_up = history.get('last_sleep'), history.get('last_up')
     if isinstance(last_down, (int, float)) and (not isinstance(last_up, (int, float)) or last_down >= last_up) \
             and (seen_up_at is None or last_down >= seen_up_at):
         return 'relay'

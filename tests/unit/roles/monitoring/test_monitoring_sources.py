@@ -19,16 +19,16 @@ def samples(metrics, name):
 
 @pytest.mark.parametrize('host, reachable, history, seen, slurm, shed, expected', [
     # answers: awake whatever the records say
-    (WAKEABLE, True, {'last_down': 200, 'last_up': 100}, 50, True, 300, None),
+    (WAKEABLE, True, {'last_sleep': 200, 'last_up': 100}, 50, True, 300, None),
     # a host that cannot be woken is never asleep: it is down
-    (FIXED, False, {'last_down': 200, 'last_up': 100}, 50, True, 300, None),
+    (FIXED, False, {'last_sleep': 200, 'last_up': 100}, 50, True, 300, None),
     # the relay confirmed the poweroff (sleep_idle, the power guard) after it was last seen up
-    (WAKEABLE, False, {'last_down': 200, 'last_up': 100}, 150, False, None, 'relay'),
-    (WAKEABLE, False, {'last_down': 200, 'last_up': None}, None, False, None, 'relay'),
+    (WAKEABLE, False, {'last_sleep': 200, 'last_up': 100}, 150, False, None, 'relay'),
+    (WAKEABLE, False, {'last_sleep': 200, 'last_up': None}, None, False, None, 'relay'),
     # seen up after the recorded poweroff (woken by Slurm without the relay), then gone: down, not asleep
-    (WAKEABLE, False, {'last_down': 200, 'last_up': 100}, 250, False, None, None),
+    (WAKEABLE, False, {'last_sleep': 200, 'last_up': 100}, 250, False, None, None),
     # the relay saw it up again after the last poweroff: a crash now is not a sleep
-    (WAKEABLE, False, {'last_down': 100, 'last_up': 200}, None, False, None, None),
+    (WAKEABLE, False, {'last_sleep': 100, 'last_up': 200}, None, False, None, None),
     # Slurm power saving has it off
     (WAKEABLE, False, None, 250, True, None, 'slurm'),
     # the power guard shed it and has not restored it
@@ -36,6 +36,8 @@ def samples(metrics, name):
     (WAKEABLE, False, None, 200, False, 150, None),
     # nothing says it sleeps: down
     (WAKEABLE, False, None, 100, False, None, None),
+    # a probe saw it go down (last_down), nobody confirmed a sleep: a crash, down
+    (WAKEABLE, False, {'last_down': 200, 'last_up': 100}, 150, False, None, None),
 ])
 def test_asleep_by_design_or_down(host, reachable, history, seen, slurm, shed, expected):
     assert src.asleep(host, reachable, history, seen, slurm, shed) == expected
