@@ -278,6 +278,7 @@ from ansible_collections.homelab.cluster.plugins.module_utils._wol import clean_
 from ansible_collections.homelab.cluster.plugins.module_utils._wol import default_timeout
 from ansible_collections.homelab.cluster.plugins.module_utils._wol import format_mac
 from ansible_collections.homelab.cluster.plugins.module_utils._wol import parse_mac
+from ansible_collections.homelab.cluster.plugins.module_utils._wol import record_sleep
 from ansible_collections.homelab.cluster.plugins.module_utils._wol import record_state
 from ansible_collections.homelab.cluster.plugins.module_utils._wol import record_wake
 from ansible_collections.homelab.cluster.plugins.module_utils._wol import storm_check
@@ -364,8 +365,8 @@ def main():
                     fail('%s still answers (%s: %s) after %.0f s; it did not power off'
                          % (name, probe.describe(), detail, timeout), ready=True)
             if not module.check_mode:
-                state.write(record_state(record_state(history, started, True) if ready else history,
-                                         seen_at, False))
+                state.write(record_sleep(record_state(record_state(history, started, True) if ready else history,
+                                                      seen_at, False), seen_at))
             done('%s is down (%s: %s)' % (name, probe.describe(), detail), ready=ready and module.check_mode,
                  ready_at=seen_at)
 

@@ -108,7 +108,8 @@ def power_off(config, name, nodes):
     address = nodes.get(name, {}).get('address', name)
     proc = subprocess.run(['ssh', '-i', KEY, '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=10',
                            '-o', 'StrictHostKeyChecking=accept-new',
-                           '-o', 'UserKnownHostsFile=%s' % config.get('known_hosts', '/var/lib/slurm/homelab-power-known-hosts'),
+                           '-o', 'UserKnownHostsFile=%s'
+                           % config.get('known_hosts', '/var/lib/slurm/homelab-power-known-hosts'),
                            'root@%s' % address], capture_output=True, text=True, check=False, timeout=60)
     return proc.returncode, proc.stderr.strip()[-200:]
 
@@ -132,7 +133,8 @@ def resume(config, hostlist):
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
                 sock.bind((source, 0))
                 sock.sendto(packet, (destination, 9))
-            log(config, 'resume', '%s: magic packet for %s to %s:9 (%s)%s' % (name, node['mac'], destination, why, suffix))
+            log(config, 'resume', '%s: magic packet for %s to %s:9 (%s)%s'
+                % (name, node['mac'], destination, why, suffix))
         except (WakeError, OSError, KeyError, ValueError) as exc:
             log(config, 'resume', '%s: could not send the magic packet: %s%s' % (name, exc, suffix))
 
