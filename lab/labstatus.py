@@ -42,8 +42,10 @@ def guard_status(reader):
                    check=False).stdout.strip()
     # NEXT LEFT LAST PASSED UNIT ACTIVATES; NEXT is '-' while the job runs (the timer re-arms when it ends)
     match = re.match(r'^(\w{3} \S+ \S+ \S+) +(.+? left)', timer)
-    following = '%s (%s)' % match.groups() if match else ('now (a run is in progress)' if timer.startswith('-')
-                                                           else 'not scheduled')
+    if match:
+        following = '%s (%s)' % match.groups()
+    else:
+        following = 'now (a run is in progress)' if timer.startswith('-') else 'not scheduled'
     last = json.loads(log.stdout) if log.returncode == 0 and log.stdout.strip() else {}
     saved = json.loads(state.stdout) if state.returncode == 0 and state.stdout.strip() else {}
     return {'readings': (last.get('readings') or {}).get('hosts') or {}, 'time': last.get('time'),

@@ -24,8 +24,8 @@ def catalog():
 
 def test_the_catalog_carries_the_probe_list():
     probes = catalog()['probes']
-    assert [(p['name'], p['kind'], p['tier']) for p in probes] == [('forge/mark-i', 'llamacpp', 'gpu'),
-                                                                  ('keeper/litellm', 'litellm', 'gateway')]
+    assert [(p['name'], p['kind'], p['tier']) for p in probes] == [
+        ('forge/mark-i', 'llamacpp', 'gpu'), ('keeper/litellm', 'litellm', 'gateway')]
     assert probes[0]['api_key_env'] == 'HOMELAB_INFERENCE_KEY_FORGE_MARK_I'
 
 

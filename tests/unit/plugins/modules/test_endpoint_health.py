@@ -58,7 +58,7 @@ def test_verdicts_tiers_and_prognosis(run_module, monkeypatch):
     assert out['prognosis']['state'] == 'DEGRADED'
     assert out['coverage']['reason']['model'] == 'r1'
     assert out['changed'] is False
-    paths = [url for url, _ in seen]
+    paths = [pair[0] for pair in seen]
     assert 'http://gw:4000/health' not in paths  # never LiteLLM's /health
     assert 'http://gpu:3009/v1/models' not in paths  # a loading server is not asked for more
     assert ('http://vllm:8000/v1/models', 'Bearer s3cret') in seen and ('http://vllm:8000/health', None) in seen

@@ -62,8 +62,8 @@ def test_alertmanager_routes_and_inhibitions():
     cfg = alerting.alertmanager_config('http://127.0.0.1:9095/alertmanager', {'group_wait': '1s'})
     assert cfg['route']['receiver'] == 'house' and cfg['route']['group_wait'] == '1s'
     assert cfg['route']['routes'] == [{'receiver': 'null', 'matchers': ['severity="none"']}]
-    assert cfg['receivers'][1]['webhook_configs'] == [{'url': 'http://127.0.0.1:9095/alertmanager',
-                                                        'send_resolved': True}]
+    assert cfg['receivers'][1]['webhook_configs'] == [
+        {'url': 'http://127.0.0.1:9095/alertmanager', 'send_resolved': True}]
     sources = [r['source_matchers'][0] for r in cfg['inhibit_rules']]
     assert sources[:3] == ['alertname="HostAsleep"', 'alertname="HostDown"', 'alertname="QuorumLost"']
     assert cfg['inhibit_rules'][0]['equal'] == ['host']
