@@ -90,6 +90,8 @@ def group_vars(plan):
         # the power guard and the UPS shutdown on keeper's own timers
         'jobs_wheelhouse': JOBS_WHEELS,
         'jobs_python_packages': [p for p in JOBS_PACKAGES if not p.startswith('ansible-core')],
+        # the UPS shutdown powers the NAS off too: its Debian stand-in accepts keeper's key like the others
+        'jobs_managed_hosts': "{{ groups['provisionable'] | difference(groups['no_python']) | union(['nas']) }}",
     }
 
 
