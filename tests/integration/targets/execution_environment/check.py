@@ -152,9 +152,11 @@ def main():
     dev = {}
     with open(os.path.join(ROOT, 'requirements-dev.txt')) as handle:
         for line in handle:
-            line = line.split('#')[0].strip()
-            if '==' in line:
+            # hash-pinned lines: 'name==1.2.3 \\' then indented '--hash=...' lines
+            line = line.split('#')[0].rstrip().rstrip('\\').strip()
+            if '==' in line and not line.startswith('-'):
                 name, version = line.split('==')
+                version = version.split(';')[0].strip()
                 dev[Requirement(name).name.lower()] = version
     installed = {line.split()[0].lower(): line.split()[1]
                  for line in run(sys.executable, '-m', 'pip', 'list', '--format=freeze').stdout.replace('==', ' ')
