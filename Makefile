@@ -15,13 +15,14 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 export CONTAINERS_CONF := $(CURDIR)/lab/containers.conf
 LAB_INVENTORY := inventory/lab
 
-.PHONY: help venv test units golden sanity lint molecule report bench bench-wake bench-slurm clean lab lab-up lab-down lab-prereqs lab-images
+.PHONY: help venv test units mutate golden sanity lint molecule report bench bench-wake bench-slurm clean lab lab-up lab-down lab-prereqs lab-images
 
 help:
 	@echo "make lab      - the simulated homelab: install podman & co, build images, start it, run playbooks/site.yml"
 	@echo "make lab-down - remove the lab's containers, networks and generated files (images stay cached)"
 	@echo "make test    - create .venv from pinned requirements, then units, golden inventories, sanity, lint"
 	@echo "make units   - pytest unit tests"
+	@echo "make mutate  - plant each deliberate bug of tests/mutation/mutants.py in a scratch copy; the units must catch all"
 	@echo "make golden  - ansible-inventory --list of every case compared to committed JSON"
 	@echo "make sanity  - ansible-test sanity on a copy laid out as ansible_collections/homelab/cluster"
 	@echo "make lint    - ruff and ansible-lint (production profile)"
@@ -49,11 +50,14 @@ venv: $(STAMP) $(COLLECTION_LINK)
 		echo "removing $(STALE_INSTALL): an installed copy of this collection that shadows the checkout"; \
 		rm -rf "$(STALE_INSTALL)"; fi
 
-test: venv units golden sanity lint report molecule
+test: venv units mutate golden sanity lint report molecule
 	@echo "make test: all passed"
 
 units: venv
 	$(BIN)/python -m pytest -q tests/unit
+
+mutate: venv
+	$(BIN)/python tests/mutation/run.py
 
 golden: venv
 	tests/integration/targets/inventory_tiers/runme.sh

@@ -217,7 +217,7 @@ _ROW = re.compile(r'^\s*(0x[0-9A-Fa-f]+|\d+)\s+(\d+)\s+(?:(%s(?:,%s)*)\s+)?(.+?)
 
 
 def parse_quorumtool(text):
-    """`corosync-quorumtool -s` (also with -p, -i or -H) -> dict. Membership rows: nodeid, votes, qdevice flags, name."""
+    """`corosync-quorumtool -s` (also -p, -i, -H) -> dict. Membership rows: nodeid, votes, qdevice flags, name."""
     fields = _fields(text)
     members = []
     in_members = False

@@ -95,6 +95,8 @@ def test_priorities():
     assert p.priority('keeper', ['logic']) == 'essential'
     assert p.priority('forge', ['hypervisor']) == 'standard'
     assert p.priority('pi5', ['edge'], 'speculative') == 'speculative'
+    assert p.priority('nas', ['storage'], 'speculative') == 'essential'
+    assert p.priority('nas', ['storage']) == 'essential'
     with pytest.raises(PowerError, match="pi5.homelab_power_priority: expected one of essential, standard, "
                                          "speculative, got 'low'"):
         p.priority('pi5', [], 'low')
@@ -124,6 +126,17 @@ def test_speculative_first_and_essential_never():
     hosts = [a['host'] for a in plan['actions']]
     assert hosts.index('pi5') < hosts.index('forge')  # every speculative rung before any standard one
     assert 'gate' not in hosts and 'keeper' not in hosts
+
+
+def test_cheapest_disruption_first_and_no_more_than_needed():
+    # desk's jobs (196 W) bring 3050 W under the 2900 W target: desk stays on, nothing else is touched
+    plan = p.shed_plan(HOSTS, 3000, 3050)
+    assert [(a['action'], a['host'], a['saves_w'], a['projected_w']) for a in plan['actions']] == [
+        ('suspend_jobs', 'desk', 196.0, 2854.0)]
+    # 3100 W: the jobs are not enough (2904 W), so desk goes off too (2800 W), and pi5 is left alone
+    plan = p.shed_plan(HOSTS, 3000, 3100)
+    assert [(a['action'], a['host'], a['projected_w']) for a in plan['actions']] == [
+        ('suspend_jobs', 'desk', 2904.0), ('power_off', 'desk', 2800.0)]
 
 
 def test_cannot_meet_says_why():
@@ -189,6 +202,15 @@ def _hold(plan):
 def test_hysteresis_holds_when_a_restore_would_not_stay_under_the_floor(house, why):
     plan = p.shed_plan(HOSTS, 3000, house, shed_log=SPEC_OFF)
     assert _hold(plan) == ('holding', [], SPEC_OFF, True, house), why
+
+
+def test_exactly_at_the_floor_holds_even_what_costs_nothing_to_restore():
+    free = [dict(SPEC_OFF[0], action='stop_services', saves_w=0.0, services=['harvester'])]
+    plan = p.shed_plan(HOSTS, 3000, 2750, shed_log=free)
+    assert (plan['state'], plan['actions'], plan['shed_log']) == ('holding', [], free)
+    assert plan['reasons'] == ['house draws 2750 W: holding what was shed (1 actions) until below 2750 W (limit 3000 '
+                               '- margin 100 - hysteresis 150)']
+    assert p.shed_plan(HOSTS, 3000, 2749.9, shed_log=free)['state'] == 'restoring'
 
 
 def test_restore_that_ends_exactly_at_the_floor():
@@ -273,6 +295,11 @@ def test_ordered_shutdown_at_25_percent():
         ('storage', 'power_off', 'nas'),
         ('last', 'power_off', 'gate'), ('last', 'power_off', 'keeper'),
     ]  # desk is asleep already
+
+
+@pytest.mark.parametrize('charge, starts', [(30, False), (29.9, True), (30.1, False), (0, True)])
+def test_shutdown_starts_below_the_threshold_not_at_it(charge, starts):
+    assert (p.shutdown_plan(UPS_HOSTS, {'on_battery': True, 'charge_pct': charge}) is not None) is starts
 
 
 def test_low_battery_flag_triggers_at_any_charge():

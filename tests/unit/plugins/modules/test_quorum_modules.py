@@ -154,7 +154,8 @@ def test_qdevice_pvecm_runs_when_ready(monkeypatch, run_module, conf):
     result = run_module(qdevice.main, {'host': '10.0.30.5', 'method': 'pvecm', 'config': str(conf),
                                        'network': '10.0.30.0/24'})
     assert (result['changed'], result['done']) == (True, ['ran pvecm qdevice setup 10.0.30.5 --network 10.0.30.0/24'])
-    assert calls == [['/usr/sbin/pvecm', 'status'], ['pvecm', 'qdevice', 'setup', '10.0.30.5', '--network', '10.0.30.0/24']]
+    assert calls == [['/usr/sbin/pvecm', 'status'],
+                     ['pvecm', 'qdevice', 'setup', '10.0.30.5', '--network', '10.0.30.0/24']]
 
 
 def test_qdevice_pvecm_leaves_a_device_that_is_set_up(monkeypatch, run_module, tmp_path):
@@ -183,13 +184,18 @@ def fake_node(monkeypatch, tmp_path, units=None, node_cert=False):
     units = dict({'is-enabled': 0, 'is-active': 0}, **(units or {}))
     calls = []
     tools = {'corosync-qdevice-net-certutil', 'certutil', 'corosync-cfgtool', 'systemctl'}
-    monkeypatch.setattr(AnsibleModule, 'get_bin_path',
-                        lambda self, name, required=False, opt_dirs=None: '/usr/sbin/' + name if name in tools else None)
+    def get_bin_path(self, name, required=False, opt_dirs=None):
+        return '/usr/sbin/' + name if name in tools else None
+
+    monkeypatch.setattr(AnsibleModule, 'get_bin_path', get_bin_path)
 
     def run_command(self, args, **kwargs):
         args = list(args)
         given = args[-1] if args[-2:-1] == ['-c'] else None
-        calls.append(args + ([open(given, 'rb').read()] if given else []))
+        if given:
+            with open(given, 'rb') as handle:
+                args = args + [handle.read()]
+        calls.append(args)
         name = os.path.basename(args[0])
         if name == 'corosync-qdevice-net-certutil' and args[1] == '-i':
             nssdb.mkdir()
