@@ -15,7 +15,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 export CONTAINERS_CONF := $(CURDIR)/lab/containers.conf
 LAB_INVENTORY := inventory/lab
 
-.PHONY: help venv test units mutate golden sanity lint molecule report bench bench-wake bench-slurm clean lab lab-up lab-down lab-prereqs lab-images
+.PHONY: help venv test units mutate golden playbooks sanity lint molecule report bench bench-wake bench-slurm clean lab lab-up lab-down lab-prereqs lab-images
 
 help:
 	@echo "make lab      - the simulated homelab: install podman & co, build images, start it, run playbooks/site.yml"
@@ -24,6 +24,7 @@ help:
 	@echo "make units   - pytest unit tests"
 	@echo "make mutate  - plant each deliberate bug of tests/mutation/mutants.py in a scratch copy; the units must catch all"
 	@echo "make golden  - ansible-inventory --list of every case compared to committed JSON"
+	@echo "make playbooks - vram_plan.yml, gpu_check.yml and place.yml run on this machine (loopback only)"
 	@echo "make sanity  - ansible-test sanity on a copy laid out as ansible_collections/homelab/cluster"
 	@echo "make lint    - ruff and ansible-lint (production profile)"
 	@echo "make bench   - benchmarks under bench/ (not part of make test)"
@@ -50,7 +51,7 @@ venv: $(STAMP) $(COLLECTION_LINK)
 		echo "removing $(STALE_INSTALL): an installed copy of this collection that shadows the checkout"; \
 		rm -rf "$(STALE_INSTALL)"; fi
 
-test: venv units mutate golden sanity lint report molecule
+test: venv units mutate golden playbooks sanity lint report molecule
 	@echo "make test: all passed"
 
 units: venv
@@ -61,6 +62,9 @@ mutate: venv
 
 golden: venv
 	tests/integration/targets/inventory_tiers/runme.sh
+
+playbooks: venv
+	tests/integration/targets/playbooks/runme.sh
 
 sanity: venv
 	tests/sanity/run.sh
