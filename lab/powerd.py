@@ -28,9 +28,7 @@ import sys
 import threading
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, '..', 'plugins', 'module_utils'))
-from _wol import parse_magic  # noqa: E402  (the collection's own parser, pure Python)
+from magic import parse_magic
 
 PORTS = (7, 9)
 LABEL = 'homelab.power'

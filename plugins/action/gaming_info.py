@@ -16,6 +16,8 @@ from ansible_collections.homelab.cluster.plugins.module_utils._gaming import par
 from ansible_collections.homelab.cluster.plugins.module_utils._gaming import parse_ps
 from ansible_collections.homelab.cluster.plugins.module_utils._gaming import parse_tasklist
 from ansible_collections.homelab.cluster.plugins.module_utils._gaming import verdict
+from ansible_collections.homelab.cluster.plugins.module_utils._hostview import HostViewError
+from ansible_collections.homelab.cluster.plugins.module_utils._hostview import host_view
 
 COMMANDS = {
     'tasklist': ('tasklist /FO CSV /NH', parse_tasklist),
@@ -46,7 +48,12 @@ class ActionModule(ActionBase):
         args = validated.validated_parameters
         source = args['source']
         if source == 'auto':
-            os_name = (task_vars.get('homelab_hardware') or {}).get('os') or task_vars.get('ansible_os_family', '')
+            name = task_vars.get('inventory_hostname')
+            try:
+                view = host_view(name, task_vars)
+            except HostViewError as exc:
+                raise AnsibleActionFail('homelab.cluster.gaming_info: %s' % exc) from None
+            os_name = view['os'] if view['classified'] else task_vars.get('ansible_os_family', '')
             source = 'tasklist' if str(os_name).lower() == 'windows' else 'ps'
         command, parser = COMMANDS[source]
         games = list(args['games']) + (list(DEFAULT_GAMES) if args['default_games'] else [])

@@ -1,13 +1,17 @@
 # Copyright: (c) 2026, homelab.cluster contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Action plugin of homelab.cluster.wake: the sleeping host's inventory facts become the module's defaults."""
+"""Action plugin of homelab.cluster.wake: the sleeping host's view (its inventory facts and wake settings)
+becomes the module's defaults."""
 
 from __future__ import annotations
 
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
-# module option <- key of the target's homelab_wake host var
+from ansible_collections.homelab.cluster.plugins.module_utils._hostview import HostViewError
+from ansible_collections.homelab.cluster.plugins.module_utils._hostview import host_views
+
+# module option <- key of the target's wake facts (its host view)
 FROM_WAKE = {'mac': 'mac', 'boot_s': 'boot_s', 'ready_port': 'ready_port'}
 
 
@@ -30,24 +34,17 @@ class ActionModule(ActionBase):
 
     def _defaults(self, target, task_vars, given):
         hostvars = task_vars.get('hostvars', {})
-        if target not in hostvars:
-            raise AnsibleActionFail('homelab.cluster.wake: target %r is not an inventory host' % target)
-        host = hostvars[target]
-        wake = host.get('homelab_wake') or {}
-        if not isinstance(wake, dict):
-            raise AnsibleActionFail('homelab.cluster.wake: %s.homelab_wake: expected a mapping, got %r'
-                                    % (target, wake))
-        method = wake.get('method', 'wol')
-        if method != 'wol' and given.get('state', 'ready') == 'ready' and given.get('send', True):
+        try:
+            view = host_views(hostvars, [target])[0]
+        except HostViewError as exc:
+            raise AnsibleActionFail('homelab.cluster.wake: target %s' % exc) from None
+        wake = view['wake']
+        if wake['method'] != 'wol' and given.get('state', 'ready') == 'ready' and given.get('send', True):
             raise AnsibleActionFail('homelab.cluster.wake: %s.homelab_wake.method is %r, not wol: it cannot be '
                                     'woken by a magic packet (set wake.method: wol and its mac in the hardware '
-                                    'file)' % (target, method))
-        address = host.get('homelab_wake_address') or host.get('ansible_host') or target
-        defaults = {'name': target, 'address': address}
+                                    'file)' % (target, wake['method']))
+        defaults = {'name': target, 'address': view['wake_address'] or view['address'] or target,
+                    'secureon': view['wake_secureon']}
         for option, key in FROM_WAKE.items():
-            if wake.get(key) is not None:
-                defaults[option] = wake[key]
-        if host.get('homelab_wake_secureon'):
-            defaults['secureon'] = host['homelab_wake_secureon']
-        defaults.pop('target', None)
-        return {k: v for k, v in defaults.items() if given.get(k) is None} | {'target': target}
+            defaults[option] = wake[key]
+        return {k: v for k, v in defaults.items() if v is not None and given.get(k) is None} | {'target': target}

@@ -12,7 +12,8 @@ author:
 description:
   - Builds the nodelist of C(corosync.conf) from inventory hosts. Each node has its name, its fixed ring
     address (C(corosync_addr), else C(ansible_host)), a nodeid (C(corosync_nodeid), else derived from the
-    address, so it never changes while the address stays) and its votes (C(homelab_quorum_votes), else 1).
+    address, so it never changes while the address stays) and its votes (C(homelab_quorum_votes), read through
+    P(homelab.cluster.host_view#filter); a member needs at least 1).
   - Adds the votequorum numbers (expected votes, quorum, the device's votes, and whether C(two_node) applies).
     Errors name the host and the field.
 options:
@@ -46,25 +47,34 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.homelab.cluster.plugins.module_utils._hostview import HostViewError
+from ansible_collections.homelab.cluster.plugins.module_utils._hostview import host_views
 from ansible_collections.homelab.cluster.plugins.module_utils._quorum import QuorumError
 from ansible_collections.homelab.cluster.plugins.module_utils._quorum import nodelist
 from ansible_collections.homelab.cluster.plugins.module_utils._quorum import plan
 
 
 def corosync_plan(members, hostvars, qdevice=None):
-    hosts = []
-    for name in members:
-        if name not in hostvars:
-            raise AnsibleFilterError('homelab.cluster.corosync_plan: %r is not an inventory host' % (name,))
-        hv = hostvars[name]
-        hosts.append({'name': name, 'addr': hv.get('corosync_addr') or hv.get('ansible_host') or name,
-                      'votes': 1 if hv.get('homelab_quorum_votes') is None else hv['homelab_quorum_votes'],
-                      'nodeid': hv.get('corosync_nodeid')})
+    if isinstance(members, str) or not isinstance(members, (list, tuple)):
+        raise AnsibleFilterError('homelab.cluster.corosync_plan: members: expected a list of host names, got %r'
+                                 % (members,))
+    if qdevice is not None and not isinstance(qdevice, dict):
+        raise AnsibleFilterError("homelab.cluster.corosync_plan: qdevice: expected a mapping such as "
+                                 "{'algorithm': 'ffsplit'} or nothing, got %r" % (qdevice,))
     try:
+        hosts = []
+        for view in host_views(hostvars, list(members)):
+            if view['quorum_votes'] < 1:
+                raise QuorumError('%s.homelab_quorum_votes: a corosync member needs at least 1 vote, got %d (set '
+                                  'quorum_votes in the hardware file, or leave the host out of the members)'
+                                  % (view['name'], view['quorum_votes']))
+            hv = hostvars[view['name']]
+            hosts.append({'name': view['name'], 'addr': hv.get('corosync_addr') or view['address'] or view['name'],
+                          'votes': view['quorum_votes'], 'nodeid': hv.get('corosync_nodeid')})
         nodes = nodelist(hosts)
         return {'nodes': nodes, 'plan': plan(nodes, qdevice or None)}
-    except QuorumError as exc:
-        raise AnsibleFilterError('homelab.cluster.corosync_plan: %s' % exc) from exc
+    except (HostViewError, QuorumError) as exc:
+        raise AnsibleFilterError('homelab.cluster.corosync_plan: %s' % exc) from None
 
 
 class FilterModule:

@@ -16,8 +16,9 @@ description:
   - The added draw is the workload's share (O(_input.weight)) of the host's dynamic power (C(peak_w - idle_w)).
     A host that is asleep also adds its C(idle_w), because waking it switches that on, and costs its
     C(boot_s). Ties go to hosts that are already awake.
-  - Volatile hosts (the gaming PC) are used only when their C(homelab_gaming) variable is V(false). Sleeping
-    hosts that are not in the C(wakeable) group are never chosen.
+  - Volatile hosts (the gaming PC) are used only when their C(homelab_gaming) variable is V(false) (a host
+    that was not probed counts as in use). Sleeping hosts that are not in the C(wakeable) group are never chosen.
+  - Host vars are read through P(homelab.cluster.host_view#filter).
 options:
   _input:
     description: The workload.
@@ -104,46 +105,21 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.homelab.cluster.plugins.module_utils._hostview import HostViewError
+from ansible_collections.homelab.cluster.plugins.module_utils._hostview import host_views
 from ansible_collections.homelab.cluster.plugins.module_utils._placement import PlacementError
+from ansible_collections.homelab.cluster.plugins.module_utils._placement import candidate
 from ansible_collections.homelab.cluster.plugins.module_utils._placement import place
-
-
-def candidate(name, hv, state):
-    hw = hv.get('homelab_hardware') or {}
-    power = hv.get('homelab_power') or hw.get('power') or {}
-    wake = hv.get('homelab_wake') or hw.get('wake') or {}
-    cpu = hw.get('cpu') or {}
-    return {
-        'name': name,
-        'awake': state != 'down',
-        'wakeable': 'wakeable' in (hv.get('group_names') or ()),
-        'threads': cpu.get('threads') or cpu.get('cores') or 0,
-        'ram_gb': hw.get('ram_gb') or 0,
-        'gpus': [{'vendor': g.get('vendor'), 'vram_gb': g.get('vram_gb') or 0}
-                 for g in hv.get('homelab_gpus') or hw.get('gpus') or []],
-        'idle_w': power.get('idle_w') or 0,
-        'peak_w': power.get('peak_w') or 0,
-        'boot_s': wake.get('boot_s') or 0,
-        'volatile': bool(hv.get('homelab_volatile')),
-        'gaming': hv.get('homelab_gaming', True),
-    }
+from ansible_collections.homelab.cluster.plugins.module_utils._placement import power_states
 
 
 def place_filter(workload, hostvars, candidates, states=None):
-    states = states or {}
-    records = []
-    for name in candidates:
-        if name not in hostvars:
-            raise AnsibleFilterError('homelab.cluster.place: candidate %r is not an inventory host' % (name,))
-        hv = hostvars[name]
-        if 'homelab_hardware' not in hv:
-            raise AnsibleFilterError('homelab.cluster.place: %s has no homelab_hardware; candidates must come '
-                                     'from the homelab.cluster.tiers inventory' % name)
-        records.append(candidate(name, hv, states.get(name, 'up')))
     try:
-        return place(workload, records)
-    except PlacementError as exc:
-        raise AnsibleFilterError('homelab.cluster.place: %s' % exc) from exc
+        views = host_views(hostvars, list(candidates))
+        states = power_states(states, [v['name'] for v in views])
+        return place(workload, [candidate(view, states[view['name']]) for view in views])
+    except (HostViewError, PlacementError) as exc:
+        raise AnsibleFilterError('homelab.cluster.place: %s' % exc) from None
 
 
 class FilterModule:

@@ -20,7 +20,9 @@ description:
     what it shed (last first, only what fits) below that. A draw that hovers at the limit therefore does not
     flap.
   - A volatile host where somebody is playing (C(homelab_gaming), set by M(homelab.cluster.gaming_info)) counts
-    as essential.
+    as essential, and so does one that was not probed in this run.
+  - Host vars are read through P(homelab.cluster.host_view#filter); a host in the readings that is not in the
+    inventory and a malformed reading are errors that name the host and the field.
   - The services a host may stop come from C(homelab_power_shed_services). C(homelab_power_has_jobs) says
     whether it runs Slurm jobs.
 options:
@@ -67,38 +69,39 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.homelab.cluster.plugins.module_utils._hostview import HostViewError
+from ansible_collections.homelab.cluster.plugins.module_utils._hostview import host_views
 from ansible_collections.homelab.cluster.plugins.module_utils._power import PowerError
 from ansible_collections.homelab.cluster.plugins.module_utils._power import is_awake
+from ansible_collections.homelab.cluster.plugins.module_utils._power import number_at
 from ansible_collections.homelab.cluster.plugins.module_utils._power import priority
+from ansible_collections.homelab.cluster.plugins.module_utils._power import readings
+from ansible_collections.homelab.cluster.plugins.module_utils._power import shed_entries
 from ansible_collections.homelab.cluster.plugins.module_utils._power import shed_plan
 
 
-def power_hosts(power, hostvars):
-    """power_info's per-host readings joined with each host's priority class and shed options."""
+def power_hosts(hosts, hostvars):
+    """power_info's per-host readings joined with each host's view: priority class and shed options."""
     out = []
-    for name, reading in sorted((power.get('hosts') or {}).items()):
-        if name not in hostvars:
-            raise AnsibleFilterError('homelab.cluster.power_plan: %r is not an inventory host' % (name,))
-        hv = hostvars[name]
-        try:
-            klass = priority(name, hv.get('homelab_roles') or [], hv.get('homelab_power_priority'))
-        except PowerError as exc:
-            raise AnsibleFilterError('homelab.cluster.power_plan: %s' % exc) from exc
-        if hv.get('homelab_volatile') and hv.get('homelab_gaming'):
-            klass = 'essential'  # somebody is playing on it (gaming_info): never pull the plug on a game
-        out.append({'name': name, 'priority': klass, 'awake': is_awake(reading),
-                    'draw_w': reading.get('watts') or 0, 'idle_w': (hv.get('homelab_power') or {}).get('idle_w', 0),
-                    'jobs': bool(hv.get('homelab_power_has_jobs')),
-                    'services': list(hv.get('homelab_power_shed_services') or [])})
+    for view in host_views(hostvars, sorted(hosts)):
+        reading = hosts[view['name']]
+        klass = priority(view['name'], view['roles'], view['power_priority'])
+        if view['volatile'] and view['gaming'] is not False:
+            klass = 'essential'  # somebody plays on it, or nobody looked (gaming_info): never pull the plug on a game
+        out.append({'name': view['name'], 'priority': klass, 'awake': is_awake(reading),
+                    'draw_w': reading['watts'] or 0, 'idle_w': view['power']['idle_w'],
+                    'jobs': view['power_has_jobs'], 'services': view['power_shed_services']})
     return out
 
 
 def power_plan(power, hostvars, limit_w, margin_w=100.0, hysteresis_w=150.0, shed_log=None):
     try:
-        return shed_plan(power_hosts(power, hostvars), float(limit_w), float(power['house_w']),
-                         float(margin_w), float(hysteresis_w), list(shed_log or []))
-    except (PowerError, KeyError, TypeError, ValueError) as exc:
-        raise AnsibleFilterError('homelab.cluster.power_plan: %s' % exc) from exc
+        read = readings(power)
+        return shed_plan(power_hosts(read['hosts'], hostvars), number_at('limit_w', limit_w, 0),
+                         read['house_w'], number_at('margin_w', margin_w, 0),
+                         number_at('hysteresis_w', hysteresis_w, 0), shed_entries(shed_log))
+    except (HostViewError, PowerError) as exc:
+        raise AnsibleFilterError('homelab.cluster.power_plan: %s' % exc) from None
 
 
 class FilterModule:

@@ -86,6 +86,8 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.homelab.cluster.plugins.module_utils._hostview import HostViewError
+from ansible_collections.homelab.cluster.plugins.module_utils._hostview import host_views
 from ansible_collections.homelab.cluster.plugins.module_utils._slurm import SlurmError
 from ansible_collections.homelab.cluster.plugins.module_utils._slurm import host_record
 from ansible_collections.homelab.cluster.plugins.module_utils._slurm import slurm_conf as render
@@ -95,22 +97,29 @@ def slurm_conf(hostvars, hosts, groups, controller, cluster='homelab', source='f
                gpu_info_var='slurm_gpu_info', default_partition=None, overrides=None, partition_overrides=None,
                power=None, configless=False):
     try:
+        if isinstance(hosts, str) or not isinstance(hosts, (list, tuple)):
+            raise SlurmError('hosts: expected a list of host names, got %r' % (hosts,))
+        if source not in ('facts', 'hardware'):
+            raise SlurmError("source: expected 'facts' or 'hardware', got %r" % (source,))
         records = []
-        for name in hosts:
-            values = hostvars[name]
+        for view in host_views(hostvars, list(hosts)):
+            values = hostvars[view['name']]
             info = values.get(gpu_info_var)
             gpus = info.get('gpus') if isinstance(info, dict) and 'gpus' in info else None
-            record = host_record(name, values, groups, source, reserve_mb, gpus)
+            record = host_record(view, values.get('ansible_facts'), source, reserve_mb, gpus,
+                                 values.get('slurm_address'), values.get('slurm_features'))
             if power is False:
                 record['wakeable'] = False  # no power saving: nothing is suspended
             records.append(record)
-        values = hostvars.get(controller, {})
+        if controller not in hostvars:
+            raise SlurmError('controller: %r is not an inventory host' % (controller,))
+        values = hostvars[controller]
         address = values.get('slurm_address') or values.get('ansible_host')
         return render(records, controller, cluster=cluster, default_partition=default_partition or None,
                       overrides=overrides, partition_overrides=partition_overrides,
                       power=power if isinstance(power, dict) else {}, configless=configless,
                       controller_address=address)
-    except SlurmError as exc:
+    except (HostViewError, SlurmError) as exc:
         raise AnsibleFilterError('homelab.cluster.slurm_conf: %s' % exc) from None
 
 

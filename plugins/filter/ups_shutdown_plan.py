@@ -56,36 +56,50 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.homelab.cluster.plugins.module_utils._hostview import HostViewError
+from ansible_collections.homelab.cluster.plugins.module_utils._hostview import host_views
 from ansible_collections.homelab.cluster.plugins.module_utils._power import PowerError
 from ansible_collections.homelab.cluster.plugins.module_utils._power import is_awake
+from ansible_collections.homelab.cluster.plugins.module_utils._power import number_at
 from ansible_collections.homelab.cluster.plugins.module_utils._power import priority
+from ansible_collections.homelab.cluster.plugins.module_utils._power import readings
 from ansible_collections.homelab.cluster.plugins.module_utils._power import shutdown_plan
 
 
-def ups_shutdown_plan(power, hostvars, ups=None, threshold_pct=30.0, keep_roles=('firewall', 'logic')):
-    states = power.get('ups') or {}
+def _which_ups(read, ups):
+    """The UPS to follow; when it was not read, say why (power_info's own reason, e.g. the NUT error)."""
+    states = read['ups']
+    problems = [u for u in read['unavailable'] if u.startswith('ups ')]
     if ups is None:
-        if len(states) != 1:
-            raise AnsibleFilterError('homelab.cluster.ups_shutdown_plan: name the UPS (ups=name@host); power_info '
-                                     'read %s' % (', '.join(sorted(states)) or 'none'))
-        ups = next(iter(states))
+        if len(states) == 1:
+            return next(iter(states))
+        if not states:
+            raise PowerError('no UPS could be read: %s' % ('; '.join(problems) or 'no host has power.ups in the '
+                                                           'hardware file'))
+        raise PowerError('ups: power_info read %d UPSes (%s); name the one to follow (ups=name@host)'
+                         % (len(states), ', '.join(sorted(states))))
+    if not isinstance(ups, str) or '@' not in ups:
+        raise PowerError('ups: expected name@host, got %r' % (ups,))
     if ups not in states:
-        raise AnsibleFilterError('homelab.cluster.ups_shutdown_plan: UPS %s was not read (read: %s; unavailable: %s)'
-                                 % (ups, ', '.join(sorted(states)) or 'none',
-                                    '; '.join(power.get('unavailable') or []) or 'none'))
-    hosts = []
-    for name, reading in sorted((power.get('hosts') or {}).items()):
-        if reading.get('ups') != ups or name not in hostvars:
-            continue
-        hv = hostvars[name]
-        try:
-            klass = priority(name, hv.get('homelab_roles') or [], hv.get('homelab_power_priority'))
-        except PowerError as exc:
-            raise AnsibleFilterError('homelab.cluster.ups_shutdown_plan: %s' % exc) from exc
-        hosts.append({'name': name, 'priority': klass, 'roles': list(hv.get('homelab_roles') or []),
-                      'services': list(hv.get('homelab_power_shutdown_services') or []),
-                      'awake': is_awake(reading)})
-    plan = shutdown_plan(hosts, states[ups], float(threshold_pct), tuple(keep_roles))
+        why = ('; '.join(u for u in problems if ups in u)
+               or 'no host of this run is fed by it (read: %s)' % (', '.join(sorted(states)) or 'none'))
+        raise PowerError('UPS %s could not be read: %s' % (ups, why))
+    return ups
+
+
+def ups_shutdown_plan(power, hostvars, ups=None, threshold_pct=30.0, keep_roles=('firewall', 'logic')):
+    try:
+        read = readings(power, need_house=False)
+        ups = _which_ups(read, ups)
+        fed = sorted(name for name, reading in read['hosts'].items() if reading.get('ups') == ups)
+        hosts = [{'name': view['name'], 'priority': priority(view['name'], view['roles'], view['power_priority']),
+                  'roles': view['roles'], 'services': view['power_shutdown_services'],
+                  'awake': is_awake(read['hosts'][view['name']])}
+                 for view in host_views(hostvars, fed)]
+        plan = shutdown_plan(hosts, read['ups'][ups], number_at('threshold_pct', threshold_pct, 0),
+                             tuple(keep_roles))
+    except (HostViewError, PowerError) as exc:
+        raise AnsibleFilterError('homelab.cluster.ups_shutdown_plan: %s' % exc) from None
     if plan is not None:
         plan['ups'] = ups
     return plan

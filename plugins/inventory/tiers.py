@@ -21,21 +21,29 @@ description:
     V(edge) (form factor sbc, or tier ultralow), V(logic) (always on, idle at most 30 W, not storage, firewall or edge:
     the always-on gatekeeper and quorum device), V(inference) (a dedicated GPU with at least 8 GB, not volatile)."
   - "Groups: C(tier_<tier>) and C(role_<role>) (always created, so playbooks never target a missing group),
-    C(gpu_<vendor>), C(os_<os>), C(always_on), C(wakeable) (has a MAC, wake method wol, not always on),
-    C(quorum_voters) (quorum_votes above 0) and C(no_python)."
+    C(gpu_<vendor>), C(os_<os>), C(os_family_<family>) (V(debian) for debian, ubuntu, raspios, jetpack and proxmox;
+    V(appliance) for truenas; V(freebsd) for opnsense, pfsense and freebsd; V(windows); V(linux) when not
+    declared; ...), C(provisionable) (the Debian-family hosts the collection's roles configure), C(always_on),
+    C(wakeable) (has a MAC, wake method wol, not always on), C(quorum_voters) (quorum_votes above 0) and
+    C(no_python). Playbooks select hosts with these positive groups."
   - "Host vars: C(ansible_host) (from C(address)), C(homelab_tier), C(homelab_tier_reason) (why the host got its tier,
     for example V(gpu RTX 4070 Ti Super: 16 GB >= 8)), C(homelab_roles), C(homelab_role_reasons),
     C(homelab_gpus), C(homelab_vram_gb) (sum), C(homelab_vram_max_gb) (largest single GPU), C(homelab_power)
     (C(idle_w), C(peak_w), C(estimated)), C(homelab_wake) (C(method), C(mac), C(boot_s), C(ready_port)),
     C(homelab_always_on), C(homelab_volatile), C(homelab_python), C(homelab_quorum_votes),
-    C(homelab_hardware) (the whole normalized record), C(homelab_facts_used) (fields filled from cached facts),
-    and the host's own C(vars)."
+    C(homelab_hardware) (C(address), C(mac), C(os), C(form_factor), C(cpu), C(ram_gb), C(description): what has
+    no var of its own, so each fact is emitted once), C(homelab_facts_used) (fields filled from cached facts),
+    and the host's own C(vars). Read them through the P(homelab.cluster.host_view#filter) filter, which owns
+    every default."
   - "Every problem in the hardware file is reported in one error as C(host.field: expected ..., got ...) with its
     line, unknown keys get a suggestion, duplicate MACs and addresses name both hosts. Nothing is added to the
     inventory when the file is invalid."
   - When fact caching is configured (O(fact_cache), and C(fact_caching) in C(ansible.cfg)), fields a host leaves out
     (RAM, CPU threads/cores/arch/model, OS, form factor, MAC) are filled from its cached facts. Declared values
     always win. List only names and MACs, run C(ansible.builtin.setup) once, and the hosts get their tiers.
+  - "C(ansible-inventory --list), C(--export) and C(--host) print plain values as plain strings (AWX imports that
+    JSON); a string holding template markers (C({{), C({%), C({#)) stays untrusted and is never templated."
+  - A config file with an unknown option and a hardware file without hosts are errors, not an empty inventory.
   - With O(cache) on, the raw hardware file is cached (not the formatted inventory); groups and vars are rebuilt
     every run, and an entry is ignored once the file changes.
   - The config file must end in C(.tiers.yml) or C(.tiers.yaml). Keep a separate O(hardware) file outside a
@@ -192,6 +200,8 @@ from ansible_collections.homelab.cluster.plugins.module_utils._hardware import n
 from ansible_collections.homelab.cluster.plugins.module_utils._rules import build_role_rules
 from ansible_collections.homelab.cluster.plugins.module_utils._rules import build_tier_rules
 from ansible_collections.homelab.cluster.plugins.module_utils._schema import HardwareError
+from ansible_collections.homelab.cluster.plugins.module_utils._schema import Problem
+from ansible_collections.homelab.cluster.plugins.module_utils._schema import suggest
 from ansible_collections.homelab.cluster.plugins.plugin_utils._tiers import cached_source_is_current
 from ansible_collections.homelab.cluster.plugins.plugin_utils._tiers import format_problems
 from ansible_collections.homelab.cluster.plugins.plugin_utils._tiers import read_fact_cache
@@ -202,14 +212,34 @@ _MEMORY_CACHES = ('memory', 'ansible.builtin.memory')
 
 MAX_WARNINGS = 10
 
-# ansible-core 2.19 treats every value an inventory plugin sets as untrusted (never templated). Older cores
-# template plain strings (in plays and in compose), so a hardware description holding "{{ ... }}" would run;
-# wrap values as unsafe there.
+# Values reach plays and `ansible-inventory --list` so that a plain string is a plain string (AWX and scripts
+# import that JSON) and a string holding template markers is never templated. ansible-core 2.19 serializes
+# every string it does not trust as {"__ansible_unsafe": ...} and never templates it; older cores template
+# plain strings. So: on 2.19+ plain strings are marked trusted (templating them is a no-op: they hold no
+# markers) and marked strings stay untrusted; before 2.19 marked strings are wrapped unsafe, the rest plain.
+_MARKERS = ('{{', '{%', '{#')
+
 if tuple(int(part) for part in ansible_version.split('.')[:2]) < (2, 19):
-    from ansible.utils.unsafe_proxy import wrap_var as _untrusted
+    from ansible.utils.unsafe_proxy import wrap_var
+
+    def _mark_string(value):
+        return wrap_var(value) if any(m in value for m in _MARKERS) else value
 else:
-    def _untrusted(value):
-        return value
+    from ansible.template import trust_as_template
+
+    def _mark_string(value):
+        return value if any(m in value for m in _MARKERS) else trust_as_template(value)
+
+
+def _marked(value):
+    """The host vars with every string marked as above (containers copied, other scalars as they are)."""
+    if isinstance(value, str):
+        return _mark_string(value)
+    if isinstance(value, dict):
+        return {key: _marked(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_marked(item) for item in value]
+    return value
 
 
 class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
@@ -231,6 +261,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
     def parse(self, inventory, loader, path, cache=True):
         super(InventoryModule, self).parse(inventory, loader, path, cache=cache)
         self._read_config_data(path)
+        self._refuse_unknown_options(path)
 
         tier_rules, problems = build_tier_rules(self.get_option('tier_rules'), self.get_option('thresholds'))
         role_rules, role_problems = build_role_rules(self.get_option('role_rules'), self.get_option('thresholds'))
@@ -247,7 +278,19 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             records = normalize_hardware(data, facts, known_tiers=tiers, known_roles=roles)
         except HardwareError as exc:
             raise AnsibleParserError(format_problems(exc.problems, error_file)) from None
+        if not records:
+            raise AnsibleParserError('homelab.cluster.tiers: %s defines no hosts; nothing was added to the inventory '
+                                     '(give each machine under hosts:, only its name is required)' % error_file)
         self._populate(records, tier_rules, role_rules, tiers, roles)
+
+    def _refuse_unknown_options(self, path):
+        """A misspelt option in the config file is an error, not an option silently left at its default."""
+        raw = self.loader.load_from_file(path, cache='none') or {}
+        known = set(self.get_options())
+        unknown = sorted(str(key) for key in raw if key not in known) if isinstance(raw, dict) else []
+        if unknown:
+            problems = [Problem((key,), 'unknown option%s' % suggest(key, sorted(known))) for key in unknown]
+            raise AnsibleParserError(format_problems(problems, path, what='the plugin config'))
 
     def _source(self, path, cache):
         """Raw hardware data, from the inventory cache when it is on and current. Returns (source, file)."""
@@ -322,8 +365,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         composed_groups = self.get_option('groups')
         keyed = self.get_option('keyed_groups')
         for name, variables, memberships in hosts:
-            # one wrap for everything below: the host vars and the compose/groups/keyed_groups templates
-            variables = _untrusted(variables)
+            # one marking for everything below: the host vars and the compose/groups/keyed_groups templates
+            variables = _marked(variables)
             inventory.add_host(name)
             for key, value in variables.items():
                 inventory.set_variable(name, key, value)
@@ -331,6 +374,11 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 inventory.add_child(group, name)
             if compose:
                 self._set_composite_vars(compose, variables, name, strict=strict)
+                # composed values follow the same rule as ours (a plain result prints as a plain string)
+                host_vars_now = inventory.get_host(name).vars
+                for key in compose:
+                    if key in host_vars_now:
+                        inventory.set_variable(name, key, _marked(host_vars_now[key]))
             if composed_groups:
                 self._add_host_to_composed_groups(composed_groups, variables, name, strict=strict)
             if keyed:

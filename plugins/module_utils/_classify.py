@@ -7,9 +7,15 @@ PRIVATE to the homelab.cluster collection; its API may change without notice.
 
 from __future__ import annotations
 
+from ansible_collections.homelab.cluster.plugins.module_utils._hostview import OS_FAMILY
+from ansible_collections.homelab.cluster.plugins.module_utils._hostview import PROVISIONABLE_FAMILIES
 from ansible_collections.homelab.cluster.plugins.module_utils._rules import evaluate
 
-FIXED_GROUPS = ('always_on', 'no_python', 'quorum_voters', 'wakeable')
+FIXED_GROUPS = ('always_on', 'no_python', 'provisionable', 'quorum_voters', 'wakeable')
+# Fields of the normalized record that have a host var of their own (or are classified): homelab_hardware
+# does not repeat them.
+_OWN_VARS = ('always_on', 'gpus', 'name', 'power', 'python', 'quorum_votes', 'roles', 'tier', 'vars', 'volatile',
+             'wake', 'facts_used')
 
 
 class Classification:
@@ -69,7 +75,10 @@ def is_wakeable(record):
 
 def host_groups(record, cls):
     """Every group the host belongs to (design.md section 4), sorted."""
-    groups = ['tier_%s' % cls.tier, 'os_%s' % record['os']]
+    family = OS_FAMILY.get(record['os'], 'linux')
+    groups = ['tier_%s' % cls.tier, 'os_%s' % record['os'], 'os_family_%s' % family]
+    if family in PROVISIONABLE_FAMILIES:
+        groups.append('provisionable')
     groups.extend('role_%s' % role for role in cls.roles)
     groups.extend(sorted({'gpu_%s' % g['vendor'] for g in record['gpus']}))
     if record['always_on']:
@@ -84,13 +93,13 @@ def host_groups(record, cls):
 
 
 def host_vars(record, cls, prefix='homelab_'):
-    """The host vars of design.md section 4 plus the user's own ``vars`` (which never override ours)."""
+    """The host vars of design.md section 4 plus the user's own ``vars`` (which never override ours).
+
+    Each fact is emitted once: ``homelab_hardware`` holds what has no var of its own (address, mac, os,
+    form_factor, cpu, ram_gb, description). Readers go through ``_hostview.host_view``."""
     d = derived(record)
-    hardware = dict(record)
-    hardware.pop('vars')
-    facts_used = hardware.pop('facts_used')
-    hardware['tier'] = cls.tier
-    hardware['roles'] = list(cls.roles)
+    hardware = {key: value for key, value in record.items() if key not in _OWN_VARS}
+    facts_used = record['facts_used']
     out = dict(record['vars'])
     if record['address']:
         out['ansible_host'] = record['address']

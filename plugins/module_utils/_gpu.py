@@ -239,6 +239,9 @@ def gpus_from_snapshot(snapshot):
         gpu = {
             'bus_id': device['bus_id'], 'vendor': vendor, 'vendor_id': device['vendor_id'],
             'device_id': device['device_id'], 'revision': device.get('revision'), 'model': model,
+            # Slurm's type from the board id (else the PCI name), never from a vendor tool: the same card must
+            # keep its GRES type before and after its driver (and rocm-smi/nvidia-smi) is installed
+            'gres_type': gres_type((board or (None,))[0] or marketing_name(device.get('device_name')) or model),
             'pci_name': device.get('device_name'), 'integrated': integrated, 'accelerator': accelerator,
             'vram_gb': None if integrated or accelerator else vram,
             'vram_source': 'shared' if integrated else 'none' if accelerator else source,
@@ -259,7 +262,8 @@ def gpus_from_snapshot(snapshot):
     jetson = jetson_gpu(snapshot.get('tegra_model'))
     if jetson:
         gpus.append({'bus_id': 'tegra', 'vendor': 'nvidia', 'vendor_id': '10de', 'device_id': None, 'revision': None,
-                     'model': jetson, 'pci_name': None, 'integrated': True, 'accelerator': False, 'vram_gb': None,
+                     'model': jetson, 'gres_type': gres_type(jetson), 'pci_name': None, 'integrated': True,
+                     'accelerator': False, 'vram_gb': None,
                      'vram_source': 'shared', 'memory_used_gb': None, 'power_draw_w': None, 'power_limit_w': None,
                      'utilization_pct': None, 'pcie': None, 'kernel_driver': 'nvgpu', 'passthrough': False,
                      'driver_state': 'loaded' if snapshot.get('tegra_driver') else 'none', 'driver_version': None,
@@ -302,7 +306,7 @@ def gres(gpus):
     usable = [g for g in gpus if not g['accelerator'] and not g['integrated'] and not g['passthrough']]
     counts = {}
     for gpu in usable:
-        counts[gres_type(gpu['model'])] = counts.get(gres_type(gpu['model']), 0) + 1
+        counts[gpu['gres_type']] = counts.get(gpu['gres_type'], 0) + 1
     lines = []
     for gpu in usable:
         if gpu['vendor'] == 'nvidia':
@@ -311,7 +315,7 @@ def gres(gpus):
             device = '/dev/dri/%s' % gpu['render_node']
         else:
             device = None
-        line = 'Name=gpu Type=%s' % gres_type(gpu['model'])
+        line = 'Name=gpu Type=%s' % gpu['gres_type']
         lines.append(line + (' File=%s' % device if device else ''))
     return ','.join('gpu:%s:%d' % (t, n) for t, n in sorted(counts.items())), lines
 

@@ -26,6 +26,7 @@ from ansible_collections.homelab.cluster.plugins.module_utils._schema import VEN
 from ansible_collections.homelab.cluster.plugins.module_utils._schema import VRAMLESS_VENDORS
 from ansible_collections.homelab.cluster.plugins.module_utils._schema import HardwareError
 from ansible_collections.homelab.cluster.plugins.module_utils._schema import Problem
+from ansible_collections.homelab.cluster.plugins.module_utils._schema import check_power_sources
 from ansible_collections.homelab.cluster.plugins.module_utils._schema import check_schema
 from ansible_collections.homelab.cluster.plugins.module_utils._schema import describe
 from ansible_collections.homelab.cluster.plugins.module_utils._schema import suggest
@@ -121,15 +122,12 @@ def complete_record(name, given, problems, facts=None):
             g['tdp_w'] if g['tdp_w'] is not None else (NPU_W if g['kind'] == 'npu' else GPU_W_PER_GB * g['vram_gb'])
             for g in gpus)
 
+    check_power_sources(power, path + ('power',), problems)
     sources = {}
-    for key, required in (('plug', ('kind', 'host')), ('ups', ('host',))):
-        if power.get(key) is None:
-            continue
-        for field in required:
-            if power[key].get(field) in (None, ''):
-                problems.append(Problem(path + ('power', key, field), 'required when power.%s is given' % key))
-        sources[key] = dict(power[key], **({'name': power[key].get('name', 'ups'),
-                                            'port': power[key].get('port', 3493)} if key == 'ups' else {}))
+    for key in ('plug', 'ups'):
+        if power.get(key) is not None:
+            sources[key] = dict(power[key], **({'name': power[key].get('name', 'ups'),
+                                                'port': power[key].get('port', 3493)} if key == 'ups' else {}))
 
     mac = pick('mac')
     always_on = given.get('always_on', False)

@@ -11,7 +11,7 @@ A workload::
     cores       CPU threads                              max_wait_s  longest acceptable boot wait (default none)
     weight      share of the host's dynamic power (peak - idle) it draws, 0..1 (default 1)
 
-A candidate (built from the tiers inventory's host vars by the filter)::
+A candidate (built from a host view, ``_hostview.host_view``, by ``candidate``)::
 
     name, awake, wakeable, threads, ram_gb, gpus [{vendor, vram_gb}], idle_w, peak_w, boot_s,
     volatile, gaming
@@ -52,6 +52,47 @@ def normalize_workload(workload):
                                           or not isinstance(out['max_wait_s'], (int, float))):
         raise PlacementError('workload.max_wait_s: expected seconds, got %r' % (out['max_wait_s'],))
     return out
+
+
+POWER_STATES = ('up', 'down')  # what homelab.cluster.wake reports as state_before (state: probe)
+
+
+def power_states(states, names):
+    """Each candidate's power state: V(up) or V(down) as the wake module reports them; a missing one is up."""
+    if states is None:
+        states = {}
+    if not isinstance(states, dict):
+        raise PlacementError('states: expected a mapping of host to up/down, got %r' % (states,))
+    out = {}
+    for name in names:
+        state = states.get(name, 'up')
+        if state not in POWER_STATES:
+            raise PlacementError('states.%s: expected one of %s (the wake module\'s state_before), got %r'
+                                 % (name, ', '.join(POWER_STATES), state))
+        out[name] = state
+    return out
+
+
+def candidate(view, state):
+    """A candidate from a host view and its power state (up/down). A volatile host that was not probed for
+    gaming counts as in use."""
+    if not view['classified']:
+        raise PlacementError('%s: no homelab_tier/homelab_hardware; candidates must come from the '
+                             'homelab.cluster.tiers inventory' % view['name'])
+    cpu = view['cpu']
+    return {
+        'name': view['name'],
+        'awake': state == 'up',
+        'wakeable': view['wakeable'],
+        'threads': cpu.get('threads') or cpu.get('cores') or 0,
+        'ram_gb': view['ram_gb'] or 0,
+        'gpus': [{'vendor': g['vendor'], 'vram_gb': g['vram_gb']} for g in view['gpus']],
+        'idle_w': view['power']['idle_w'],
+        'peak_w': view['power']['peak_w'],
+        'boot_s': view['wake']['boot_s'],
+        'volatile': view['volatile'],
+        'gaming': view['gaming'] is not False,
+    }
 
 
 def gpu_capacity(candidate, workload):

@@ -11,6 +11,10 @@ from __future__ import annotations
 import re
 
 from ansible_collections.homelab.cluster.plugins.module_utils._schema import PLUG_KINDS
+from ansible_collections.homelab.cluster.plugins.module_utils._schema import POWER_VAR_SCHEMA
+from ansible_collections.homelab.cluster.plugins.module_utils._schema import check_power_sources
+from ansible_collections.homelab.cluster.plugins.module_utils._schema import check_schema
+from ansible_collections.homelab.cluster.plugins.module_utils._schema import problems_text
 
 PRIORITIES = ('essential', 'standard', 'speculative')
 # roles that keep the house running: never shed (seed 000 ch35: "never the essential network")
@@ -21,6 +25,99 @@ ACTIONS = ('suspend_jobs', 'stop_services', 'power_off')
 
 class PowerError(ValueError):
     """A reading or setting the power logic cannot use; the message names the source or the host and field."""
+
+
+# ------------------------------------------------------------------------------------------ inputs
+
+READING_SOURCES = ('plug', 'ups', 'estimate')
+
+
+def power_sources(hosts):
+    """power_info's ``hosts`` (host -> its homelab_power) checked: every problem in one PowerError, each as
+    ``host.homelab_power.field: expected ..., got ...``; returns the checked mappings."""
+    if not isinstance(hosts, dict):
+        raise PowerError('hosts: expected a mapping of host to its homelab_power, got %r' % (hosts,))
+    problems, out = [], {}
+    for name in sorted(hosts):
+        path = ('hosts', str(name), 'homelab_power')
+        given = hosts[name] or {}
+        if isinstance(given, dict):  # a host view gives plug/ups as null when there is none
+            given = {key: value for key, value in given.items() if value is not None}
+        power = check_schema(POWER_VAR_SCHEMA, given, path, problems)
+        if power is not None:
+            check_power_sources(power, path, problems)
+            out[str(name)] = power
+    if problems:
+        raise PowerError(problems_text(problems))
+    return out
+
+
+def number_at(where, value, minimum=None, required=True):
+    """A number from a reading or a setting (numeric strings from -e count); a named PowerError otherwise."""
+    if value is None and not required:
+        return None
+    number = value
+    if isinstance(value, str):
+        try:
+            number = float(value)
+        except ValueError:
+            number = None
+    if isinstance(number, bool) or not isinstance(number, (int, float)):
+        raise PowerError('%s: expected a number, got %r' % (where, value))
+    if minimum is not None and number < minimum:
+        raise PowerError('%s: expected a number of at least %s, got %r' % (where, minimum, value))
+    return float(number)
+
+
+def readings(power, need_house=True):
+    """The registered result of power_info, checked: {'hosts': {name: reading}, 'house_w', 'ups': {...},
+    'unavailable': [...]}. Named errors (``power.hosts.desk.watts: expected a number, got 'seven'``)."""
+    if not isinstance(power, dict):
+        raise PowerError('power: expected the registered result of homelab.cluster.power_info, got %r' % (power,))
+    hosts = power.get('hosts') or {}
+    if not isinstance(hosts, dict):
+        raise PowerError('power.hosts: expected a mapping of host to reading, got %r' % (hosts,))
+    out = {}
+    for name in sorted(hosts):
+        reading = hosts[name]
+        where = 'power.hosts.%s' % name
+        if not isinstance(reading, dict):
+            raise PowerError('%s: expected a reading mapping (watts, source, on), got %r' % (where, reading))
+        unknown = sorted(set(reading) - {'watts', 'source', 'on', 'ups'})
+        if unknown:
+            raise PowerError('%s.%s: unknown key; known keys: on, source, ups, watts' % (where, unknown[0]))
+        if reading.get('source', 'estimate') not in READING_SOURCES:
+            raise PowerError('%s.source: expected one of %s, got %r'
+                             % (where, ', '.join(READING_SOURCES), reading.get('source')))
+        if reading.get('on') not in (None, True, False):
+            raise PowerError('%s.on: expected true, false or null, got %r' % (where, reading.get('on')))
+        out[str(name)] = dict(reading, watts=number_at(where + '.watts', reading.get('watts'), 0, required=False))
+    ups = power.get('ups') or {}
+    if not isinstance(ups, dict):
+        raise PowerError('power.ups: expected a mapping of name@host to UPS state, got %r' % (ups,))
+    house = power.get('house_w')
+    if need_house or house is not None:
+        house = number_at('power.house_w', house, 0)
+    return {'hosts': out, 'house_w': house, 'ups': ups, 'unavailable': list(power.get('unavailable') or [])}
+
+
+def shed_entries(shed_log):
+    """The previous run's shed_log, checked (it comes from a state file that a person may have edited)."""
+    if shed_log is None:
+        return []
+    if not isinstance(shed_log, list):
+        raise PowerError('shed_log: expected the list of the previous run, got %r' % (shed_log,))
+    out = []
+    for i, entry in enumerate(shed_log):
+        where = 'shed_log[%d]' % i
+        if not isinstance(entry, dict):
+            raise PowerError('%s: expected a mapping (action, host, saves_w, ...), got %r' % (where, entry))
+        if entry.get('action') not in ACTIONS:
+            raise PowerError('%s.action: expected one of %s, got %r' % (where, ', '.join(ACTIONS), entry.get('action')))
+        if not isinstance(entry.get('host'), str) or not entry['host']:
+            raise PowerError('%s.host: expected a host name, got %r' % (where, entry.get('host')))
+        out.append(dict(entry, saves_w=number_at(where + '.saves_w', entry.get('saves_w'))))
+    return out
 
 
 # ------------------------------------------------------------------------------------------------ NUT

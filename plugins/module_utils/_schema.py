@@ -269,6 +269,8 @@ HOST_SCHEMA = {
     'vars': _mapping,
     'description': _string,
 }
+# power as the inventory emits it (homelab_power) and power_info reads it: the file's fields plus ``estimated``
+POWER_VAR_SCHEMA = dict(POWER_SCHEMA, estimated=_boolean)
 TOP_LEVEL_KEYS = ('defaults', 'hosts')
 # Keys of a plugin config file that may sit beside inline ``defaults``/``hosts`` (the file is then both).
 CONFIG_KEYS_TOLERATED = ('plugin',)
@@ -302,3 +304,18 @@ def check_schema(schema, value, path, problems):
         problems.append(Problem(path, error))
         return None
     return norm
+
+
+def check_power_sources(power, path, problems):
+    """The fields a plug or UPS needs once it is given (``power.plug.kind``/``host``, ``power.ups.host``)."""
+    for key, required in (('plug', ('kind', 'host')), ('ups', ('host',))):
+        if power.get(key) is None:
+            continue
+        for field in required:
+            if power[key].get(field) in (None, ''):
+                problems.append(Problem(path + (key, field), 'required when power.%s is given' % key))
+
+
+def problems_text(problems):
+    """Problems as one line each: ``path: message``."""
+    return '; '.join('%s: %s' % (problem.label(), problem.message) for problem in problems)

@@ -42,6 +42,11 @@ class SlurmError(ValueError):
     """Inventory data slurm.conf cannot be made from; the message names the host and the field."""
 
 
+def gpu_gres_type(gpu):
+    """gpu_info's board-derived type (stable across driver installs), else the declared model's."""
+    return gpu.get('gres_type') or gres_type(gpu.get('model'))
+
+
 def _int(value, where, minimum=0):
     try:
         number = int(value)
@@ -79,7 +84,7 @@ def node(host):
             and g.get('vendor') in ('nvidia', 'amd', 'intel')]
     counts = {}
     for gpu in gpus:
-        kind = gres_type(gpu.get('model'))
+        kind = gpu_gres_type(gpu)
         counts[kind] = counts.get(kind, 0) + 1
     gres = ','.join('gpu:%s:%d' % (kind, count) for kind, count in sorted(counts.items()))
     features = ['tier_%s' % host['tier']] if host.get('tier') else []
@@ -119,7 +124,7 @@ def gres_conf(nodes):
     lines = []
     for item in nodes:
         for number, gpu in enumerate(item['gpus']):
-            line = 'NodeName=%s Name=gpu Type=%s' % (item['name'], gres_type(gpu.get('model')))
+            line = 'NodeName=%s Name=gpu Type=%s' % (item['name'], gpu_gres_type(gpu))
             if gpu.get('vendor') == 'nvidia':
                 line += ' File=/dev/nvidia%d' % (gpu['index'] if gpu.get('index') is not None else number)
             elif gpu.get('render_node'):
@@ -254,30 +259,35 @@ def fits(node_item, reported):
     return problems
 
 
-def host_record(name, hostvars, groups, source='facts', reserve_mb=512, gpus=None):
-    """A node() record from one host's inventory vars (homelab_* from the tiers plugin) and, with source facts,
-    its gathered facts (what slurmd will report: the running kernel's CPUs and memory)."""
-    facts = hostvars.get('ansible_facts') or {}
-    hardware = hostvars.get('homelab_hardware') or {}
-    cpu = hardware.get('cpu') or {}
+# A kernel reports less memory than the DIMMs hold (firmware, the kernel's own reservations, an iGPU's share):
+# MemTotal is 94-98 % of the installed RAM on ordinary machines. Sized from the hardware file, RealMemory takes
+# this fraction so slurmd, which reports MemTotal, never registers with less than slurm.conf says (the node
+# would be drained); facts, when gathered, are exact.
+HARDWARE_MEMORY_FRACTION = 0.94
+
+
+def host_record(view, facts=None, source='facts', reserve_mb=512, gpus=None, address=None, features=None):
+    """A node() record from one host's view (``_hostview.host_view``) and, with source facts, its gathered facts
+    (what slurmd will report: the running kernel's CPUs and memory)."""
+    name = view['name']
+    facts = facts or {}
+    cpu = view['cpu']
     if source == 'facts' and facts.get('processor_vcpus') and facts.get('memtotal_mb'):
         cpus, memory = facts['processor_vcpus'], facts['memtotal_mb']
-    elif source in ('facts', 'hardware') and cpu.get('threads') and hardware.get('ram_gb'):
-        cpus, memory = cpu['threads'], int(float(hardware['ram_gb']) * 1024)
+    elif source in ('facts', 'hardware') and cpu.get('threads') and view['ram_gb']:
+        cpus, memory = cpu['threads'], int(float(view['ram_gb']) * 1024 * HARDWARE_MEMORY_FRACTION)
     elif source == 'facts':
         raise SlurmError('%s: no facts (processor_vcpus, memtotal_mb) and no cpu.threads/ram_gb in the hardware '
                          'file; gather facts or declare them' % name)
     else:
         raise SlurmError("slurm_node_source: expected 'facts' or 'hardware', got %r" % (source,))
-    wake = hostvars.get('homelab_wake') or {}
-    power = hostvars.get('homelab_power') or {}
     return {
-        'name': name, 'address': hostvars.get('slurm_address') or hostvars.get('ansible_host'), 'cpus': cpus,
+        'name': name, 'address': address or view['address'], 'cpus': cpus,
         'memory_mb': memory,
         'memory_reserve_mb': reserve_mb if memory > reserve_mb else 0,
-        'gpus': gpus if gpus is not None else hostvars.get('homelab_gpus') or [],
-        'tier': hostvars.get('homelab_tier'), 'roles': hostvars.get('homelab_roles') or [],
-        'idle_w': power.get('idle_w') or 1, 'volatile': bool(hostvars.get('homelab_volatile')),
-        'always_on': bool(hostvars.get('homelab_always_on')), 'wakeable': name in (groups.get('wakeable') or []),
-        'boot_s': wake.get('boot_s') or 0, 'features': hostvars.get('slurm_features') or [],
+        'gpus': gpus if gpus is not None else view['gpus'],
+        'tier': view['tier'], 'roles': view['roles'],
+        'idle_w': view['power']['idle_w'] or 1, 'volatile': view['volatile'],
+        'always_on': view['always_on'], 'wakeable': view['wakeable'],
+        'boot_s': view['wake']['boot_s'], 'features': features or [],
     }

@@ -53,19 +53,6 @@ def magic_packet(mac, secureon=None):
     return MAGIC_PREFIX + parse_mac(mac) * MAGIC_REPEAT + parse_secureon(secureon)
 
 
-def parse_magic(payload):
-    """The inverse: (mac, secureon bytes) when payload is a magic packet, else None. Used by the lab."""
-    start = payload.find(MAGIC_PREFIX)
-    while start != -1:
-        body = payload[start + 6:]
-        mac = body[:6]
-        if len(mac) == 6 and body[:6 * MAGIC_REPEAT] == mac * MAGIC_REPEAT:
-            rest = body[6 * MAGIC_REPEAT:]
-            return format_mac(mac), bytes(rest[:6]) if len(rest) >= 6 else b''
-        start = payload.find(MAGIC_PREFIX, start + 1)
-    return None
-
-
 def choose_destination(target, interfaces, broadcast=None, interface=None):
     """Where the sender puts the packet: (destination IP, source IP or None, explanation).
 

@@ -27,7 +27,10 @@ author:
 options:
   hosts:
     description:
-      - Host name to its C(homelab_power) (C(idle_w), C(peak_w), optional C(plug) and C(ups)).
+      - Host name to its power facts (C(idle_w), C(peak_w), optional C(plug) and C(ups)), the C(power) of its
+        P(homelab.cluster.host_view#filter).
+      - "Every malformed entry is reported at once, as C(host.homelab_power.field: expected ..., got ...), before
+        anything is read."
     type: dict
     default: {}
   ha_url:
@@ -58,7 +61,8 @@ extends_documentation_fragment:
 EXAMPLES = r'''
 - name: Read every power source
   homelab.cluster.power_info:
-    hosts: "{{ dict(groups['all'] | zip(groups['all'] | map('extract', hostvars, 'homelab_power'))) }}"
+    hosts: >-
+      {{ dict(groups['all'] | zip(hostvars | homelab.cluster.host_views(groups['all']) | map(attribute='power'))) }}
     ha_url: http://10.0.30.8:8123
     ha_token: "{{ vault_ha_token }}"
     house_entity: sensor.house_power
@@ -111,6 +115,7 @@ from ansible_collections.homelab.cluster.plugins.module_utils._power import pars
 from ansible_collections.homelab.cluster.plugins.module_utils._power import parse_nut_list
 from ansible_collections.homelab.cluster.plugins.module_utils._power import parse_plug
 from ansible_collections.homelab.cluster.plugins.module_utils._power import plug_path
+from ansible_collections.homelab.cluster.plugins.module_utils._power import power_sources
 from ansible_collections.homelab.cluster.plugins.module_utils._power import ups_state
 
 
@@ -163,10 +168,11 @@ def main():
             reason = to_native(exc)
         unavailable.append('%s: %s' % (what, reason))
 
-    for name, power in sorted(p['hosts'].items()):
-        power = power or {}
-        if not isinstance(power, dict):
-            module.fail_json(msg='hosts.%s: expected the homelab_power mapping, got %r' % (name, power))
+    try:
+        sources = power_sources(p['hosts'])
+    except PowerError as exc:
+        module.fail_json(msg='homelab.cluster.power_info: %s' % exc)
+    for name, power in sources.items():
         record = None
         ups = power.get('ups')
         if ups:

@@ -43,7 +43,8 @@ options:
     elements: str
     default: []
   always_on:
-    description: The host's C(homelab_always_on). When V(true), the host is never put to sleep.
+    description: The host's C(always_on) (its P(homelab.cluster.host_view#filter)). When V(true), the host is never
+      put to sleep.
     type: bool
     default: false
   wakeable:
@@ -80,8 +81,8 @@ seealso:
 EXAMPLES = r'''
 - name: Put idle hosts to sleep
   homelab.cluster.sleep_idle:
-    always_on: "{{ homelab_always_on }}"
-    wakeable: "{{ inventory_hostname in groups['wakeable'] }}"
+    always_on: "{{ (hostvars | homelab.cluster.host_view(inventory_hostname)).always_on }}"
+    wakeable: "{{ (hostvars | homelab.cluster.host_view(inventory_hostname)).wakeable }}"
     idle_minutes: 30
     stop_services: [slurmd, ollama]
   register: sleep

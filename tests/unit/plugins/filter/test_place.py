@@ -10,6 +10,7 @@ place = FilterModule().filters()['place']
 
 def hv(**over):
     base = {
+        'homelab_tier': 'modern',
         'homelab_hardware': {'cpu': {'cores': 8, 'threads': 16}, 'ram_gb': 64},
         'homelab_power': {'idle_w': 50, 'peak_w': 400},
         'homelab_wake': {'method': 'wol', 'mac': 'a8:a1:59:00:00:01', 'boot_s': 90},
@@ -55,12 +56,32 @@ def test_missing_states_count_as_up():
 
 
 @pytest.mark.parametrize('candidates, message', [
-    (['nowhere'], "candidate 'nowhere' is not an inventory host"),
-    (['switch'], 'switch has no homelab_hardware'),
+    (['nowhere'], 'homelab.cluster.place: nowhere: not an inventory host'),
+    (['switch'], 'switch: no homelab_tier/homelab_hardware; candidates must come from the homelab.cluster.tiers'),
 ])
 def test_bad_candidates(candidates, message):
     with pytest.raises(AnsibleFilterError, match=message):
         place({}, HOSTVARS, candidates)
+
+
+@pytest.mark.parametrize('state', ['asleep', 'off', 'unknown', None, True])
+def test_only_the_wake_modules_power_states(state):
+    """'asleep' used to count as awake: only up/down, as homelab.cluster.wake reports them, are accepted."""
+    with pytest.raises(AnsibleFilterError, match=r"states.forge: expected one of up, down .*got %r" % (state,)):
+        place({}, HOSTVARS, ['forge'], {'forge': state})
+
+
+def test_unprobed_volatile_host_counts_as_in_use():
+    decision = place({}, HOSTVARS, ['rig'], {'rig': 'up'})
+    assert decision['host'] is None
+    assert decision['rejected'] == {'rig': 'volatile and in use for gaming (gaming flag not false)'}
+
+
+def test_a_typo_in_a_setting_is_named():
+    hostvars = dict(HOSTVARS, forge=hv(homelab_gamming=False))
+    with pytest.raises(AnsibleFilterError, match=r"forge.homelab_gamming: unknown homelab_\* variable "
+                                                 r"\(did you mean 'homelab_gaming'\?\)"):
+        place({}, hostvars, ['forge'])
 
 
 def test_bad_workload_is_a_filter_error():

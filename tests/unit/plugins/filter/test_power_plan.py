@@ -39,10 +39,15 @@ def test_a_host_that_is_off_is_not_shed_again():
 
 
 @pytest.mark.parametrize('power, hostvars, message', [
-    ({'house_w': 1, 'hosts': {'nowhere': {'watts': 1}}}, HOSTVARS, "'nowhere' is not an inventory host"),
+    ({'house_w': 1, 'hosts': {'nowhere': {'watts': 1}}}, HOSTVARS, 'power_plan: nowhere: not an inventory host'),
     (POWER, dict(HOSTVARS, pi5=dict(HOSTVARS['pi5'], homelab_power_priority='low')),
      'pi5.homelab_power_priority: expected one of essential, standard, speculative'),
-    ({'hosts': {}}, HOSTVARS, "power_plan: 'house_w'"),
+    ({'hosts': {}}, HOSTVARS, 'power_plan: power.house_w: expected a number, got None'),
+    (dict(POWER, house_w='seven'), HOSTVARS, "power_plan: power.house_w: expected a number, got 'seven'"),
+    ({'house_w': 1, 'hosts': {'pi5': {'watts': 'seven'}}}, HOSTVARS,
+     "power_plan: power.hosts.pi5.watts: expected a number, got 'seven'"),
+    ({'house_w': 1, 'hosts': {'pi5': {'watts': 1, 'volts': 230}}}, HOSTVARS,
+     'power_plan: power.hosts.pi5.volts: unknown key'),
 ])
 def test_errors_name_the_host_and_field(power, hostvars, message):
     with pytest.raises(AnsibleFilterError, match=message):

@@ -46,7 +46,15 @@ def test_nothing_while_the_ups_is_fine():
 def test_which_ups():
     two = power()
     two['ups']['other@10.0.10.5'] = dict(two['ups'][UPS])
-    with pytest.raises(AnsibleFilterError, match='name the UPS'):
+    with pytest.raises(AnsibleFilterError, match=r'read 2 UPSes \(dummy@10.0.30.5, other@10.0.10.5\); name the one'):
         plan(two, HOSTVARS)
-    with pytest.raises(AnsibleFilterError, match=r'UPS x@y was not read .*unavailable: ups x@y: timeout'):
+    with pytest.raises(AnsibleFilterError, match=r'UPS x@y could not be read: ups x@y: timeout'):
         plan(dict(power(), unavailable=['ups x@y: timeout']), HOSTVARS, ups='x@y')
+
+
+def test_an_unreadable_ups_says_why():
+    """Not 'name the UPS': the NUT error power_info met."""
+    dead = dict(power(), ups={}, unavailable=['ups dummy@10.0.30.5 (NUT, TCP 3493): NUT answered UNKNOWN-UPS'])
+    with pytest.raises(AnsibleFilterError, match=r'no UPS could be read: ups dummy@10.0.30.5 \(NUT, TCP 3493\): '
+                                                 r'NUT answered UNKNOWN-UPS'):
+        plan(dead, HOSTVARS)

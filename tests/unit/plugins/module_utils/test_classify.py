@@ -90,15 +90,22 @@ def test_custom_role_rule_and_role_condition():
 # --- groups and host vars --------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize('fields, groups', [
-    ({}, ['os_linux', 'tier_legacy']),
-    ({'mac': '02:00:00:00:00:01'}, ['os_linux', 'tier_legacy', 'wakeable']),
-    ({'mac': '02:00:00:00:00:01', 'always_on': True}, ['always_on', 'os_linux', 'tier_legacy']),
-    ({'mac': '02:00:00:00:00:01', 'wake': {'method': 'none'}}, ['os_linux', 'tier_legacy']),
-    ({'quorum_votes': 1}, ['os_linux', 'quorum_voters', 'tier_legacy']),
-    ({'python': False}, ['no_python', 'os_linux', 'tier_legacy']),
+    ({}, ['os_family_linux', 'os_linux', 'tier_legacy']),
+    ({'mac': '02:00:00:00:00:01'}, ['os_family_linux', 'os_linux', 'tier_legacy', 'wakeable']),
+    ({'mac': '02:00:00:00:00:01', 'always_on': True}, ['always_on', 'os_family_linux', 'os_linux', 'tier_legacy']),
+    ({'mac': '02:00:00:00:00:01', 'wake': {'method': 'none'}}, ['os_family_linux', 'os_linux', 'tier_legacy']),
+    ({'quorum_votes': 1}, ['os_family_linux', 'os_linux', 'quorum_voters', 'tier_legacy']),
+    ({'python': False}, ['no_python', 'os_family_linux', 'os_linux', 'tier_legacy']),
+    ({'os': 'debian'}, ['os_debian', 'os_family_debian', 'provisionable', 'tier_legacy']),
+    ({'os': 'ubuntu'}, ['os_family_debian', 'os_ubuntu', 'provisionable', 'tier_legacy']),
+    ({'os': 'raspios'}, ['os_family_debian', 'os_raspios', 'provisionable', 'role_edge', 'tier_legacy']),
+    ({'os': 'truenas'}, ['os_family_appliance', 'os_truenas', 'role_storage', 'tier_legacy']),
+    ({'os': 'opnsense'}, ['os_family_freebsd', 'os_opnsense', 'role_firewall', 'tier_legacy']),
+    ({'os': 'windows'}, ['no_python', 'os_family_windows', 'os_windows', 'role_volatile', 'tier_legacy']),
     ({'os': 'proxmox', 'gpus': [{'model': 'RTX 4070', 'vram_gb': 12}, {'model': 'RX 6700 XT', 'vram_gb': 12},
                                 {'model': 'RX 7900 XT', 'vram_gb': 20}]},
-     ['gpu_amd', 'gpu_nvidia', 'os_proxmox', 'role_hypervisor', 'role_inference', 'tier_modern']),
+     ['gpu_amd', 'gpu_nvidia', 'os_family_debian', 'os_proxmox', 'provisionable', 'role_hypervisor',
+      'role_inference', 'tier_modern']),
 ])
 def test_groups(fields, groups):
     record, cls = run(fields)
@@ -122,8 +129,11 @@ def test_host_vars_follow_the_contract():
     assert hv['homelab_always_on'] is False and hv['homelab_volatile'] is False and hv['homelab_python'] is True
     assert hv['homelab_quorum_votes'] == 1
     assert len(hv['homelab_gpus']) == 3
-    assert hv['homelab_hardware']['tier'] == 'modern' and hv['homelab_hardware']['roles'] == ['hypervisor', 'inference']
-    assert 'vars' not in hv['homelab_hardware'] and 'facts_used' not in hv['homelab_hardware']
+    # each fact once: the hardware record holds only what has no var of its own
+    assert hv['homelab_hardware'] == {'address': '10.0.30.10', 'mac': '02:00:00:00:00:01', 'os': 'proxmox',
+                                      'form_factor': 'tower', 'ram_gb': None, 'description': None,
+                                      'cpu': {'model': None, 'arch': 'x86_64', 'cores': None, 'threads': None,
+                                              'ghz': None}}
     assert 'homelab_facts_used' not in hv
 
 

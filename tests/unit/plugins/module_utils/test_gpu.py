@@ -147,6 +147,21 @@ def test_forge_before_any_driver_or_tool():
     assert _gpu.summary(result['gpus'])['driver_state'] == 'none'
 
 
+def test_gres_type_is_the_same_before_and_after_the_driver_and_tools():
+    """The model names differ (lspci's 'Radeon RX 7900 XT/7900 XTX/...' before ROCm, rocm-smi's after), but
+    slurm.conf's GRES type comes from the board id, so jobs asking for it keep working across the install."""
+    bare = {bus: {k: v for k, v in files.items() if k != 'driver' and k != 'mem_info_vram_total'}
+            for bus, files in FORGE_SYSFS.items()}
+    before = by_bus(forge(sysfs=bare, nvidia_smi=None, nvidia_apps=None, rocm_smi=None))
+    after = by_bus(forge())
+    assert before['0000:03:00.0']['model'] != after['0000:03:00.0']['model']
+    for bus in after:
+        assert before[bus]['gres_type'] == after[bus]['gres_type'], bus
+    assert [after[b]['gres_type'] for b in ('0000:01:00.0', '0000:03:00.0', '0000:07:00.0')] == [
+        'rtx_4070_ti_super', 'rx_7900_xt', 'rx_6700_xt']
+    assert _gpu.gres(list(before.values()))[0] == _gpu.gres(list(after.values()))[0]
+
+
 def test_nvidia_driver_library_mismatch():
     result = forge(nvidia_smi={'rc': 18, 'stdout': fixture('nvidia-smi-mismatch.txt'), 'stderr': ''})
     nvidia = by_bus(result)['0000:01:00.0']
