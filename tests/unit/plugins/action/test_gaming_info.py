@@ -17,7 +17,7 @@ APPS = ('9012, C:\\Games\\ELDEN RING\\Game\\eldenring.exe, 6144\r\n'
 PS = '    1 systemd\n  812 sshd\n 4242 ollama\n'
 POWERSHELL = ('powershell -NoProfile -NonInteractive -Command '
               '"Get-Process | Select-Object Name,Id | ConvertTo-Json -Compress"')
-RIG = {'inventory_hostname': 'rig', 'homelab_hardware': {'os': 'windows'}}
+RIG = {'inventory_hostname': 'rig', 'homelab_tier': 'modern', 'homelab_hardware': {'os': 'windows'}}
 
 
 def action(args, answers):
