@@ -2,6 +2,9 @@
 # The user-facing playbooks that read and decide, run as a user runs them, on this machine only:
 #   vram_plan.yml  the seeds' lineup planned onto the example inventory's GPUs (nothing is contacted)
 #   gpu_check.yml  gpu_info on this machine (a local host) against what its hardware file declares
+#   gaming_guard.yml  the same "game" drains the rig's Slurm node and requeues its job; once it ends the node is
+#                  resumed. scontrol and squeue are stand-ins that record their arguments (molecule/slurm runs the
+#                  guard against real Slurm)
 #   place.yml      four "hosts" on loopback addresses whose power state is a TCP port of this test (19010-19019):
 #                  open = up, closed = asleep; the volatile one runs a "game" (a copy of sleep named homelab-game)
 #                  that gaming_info finds with ps. place_wake=false: the decision is checked, no packet is sent
@@ -101,7 +104,34 @@ play place_small place.yml -i "$inv" -e place_wake=false -e '{"workload": {"vram
   || { cat "$out/place_small.log"; failed=1; }
 check place_small "$out/place_small.log" '"host": "frugal"' '"wake": false' '"added_w": 74.0'
 
+# ------------------------------------------------------------------------------------------ gaming_guard.yml
+cat >"$out/bin/scontrol" <<'STUB'
+#!/bin/sh
+echo "scontrol $*" >>"$HOMELAB_SLURM_LOG"
+case "$*" in "show node"*) echo "NodeName=rig State=IDLE+DRAIN Reason=gaming [root@2026-11-24T02:00:00]" ;; esac
+STUB
+cat >"$out/bin/squeue" <<'STUB'
+#!/bin/sh
+echo "squeue $*" >>"$HOMELAB_SLURM_LOG"
+echo 4242
+STUB
+chmod +x "$out/bin/scontrol" "$out/bin/squeue"
+export HOMELAB_SLURM_LOG="$out/slurm-calls.log"
+PATH="$out/bin:$PATH" play gaming_guard gaming_guard.yml -i "$inv" || { cat "$out/gaming_guard.log"; failed=1; }
+check gaming_guard "$out/gaming_guard.log" '"msg": "rig: game processes running: homelab-game"'
+check gaming_guard "$out/slurm-calls.log" 'scontrol update nodename=rig state=drain reason=gaming' \
+  'squeue -h -w rig -o %A' 'scontrol requeue 4242'
+
 kill "$game" && wait "$game" 2>/dev/null || true
+: >"$HOMELAB_SLURM_LOG"
+PATH="$out/bin:$PATH" play gaming_guard_over gaming_guard.yml -i "$inv" || { cat "$out/gaming_guard_over.log"; failed=1; }
+check gaming_guard_over "$out/gaming_guard_over.log" '"msg": "rig: no game running ('
+check gaming_guard_over "$out/slurm-calls.log" 'scontrol show node rig' 'scontrol update nodename=rig state=resume'
+if grep -q 'state=drain' "$HOMELAB_SLURM_LOG"; then echo "FAIL gaming_guard_over: drained with nobody playing"; failed=1; fi
+# a volatile host without any Slurm controller: the guard only reports
+play gaming_guard_solo gaming_guard.yml -i "$inv" -e target=frugal || { cat "$out/gaming_guard_solo.log"; failed=1; }
+check gaming_guard_solo "$out/gaming_guard_solo.log" '"msg": "frugal: no game running (' 'failed=0'
+
 play place_rig place.yml -i "$inv" -e place_wake=false -e '{"workload": {"vram_gb": 20, "gpu_vendor": "nvidia"}}' \
   || { cat "$out/place_rig.log"; failed=1; }
 check place_rig "$out/place_rig.log" '"host": "rig"' '"wake": false' \
