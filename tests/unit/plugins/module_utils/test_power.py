@@ -242,8 +242,8 @@ def test_partial_restore_stops_at_the_floor_not_the_target():
     plan = p.shed_plan(HOSTS, 3000, 2400, shed_log=log)
     # desk (300 W, shed last) comes back first: 2700 W; pi5 would make it 2800 W, over the floor: it stays off
     assert [(a['host'], a['projected_w']) for a in plan['actions']] == [('desk', 2700.0)]
-    assert (plan['state'], plan['shedding'], plan['shed_log'], plan['projected_w']) == ('restoring', True, log[:1],
-                                                                                     2700.0)
+    assert (plan['state'], plan['shedding'], plan['projected_w']) == ('restoring', True, 2700.0)
+    assert plan['shed_log'] == log[:1]
 
 
 def test_restore_is_last_shed_first_and_never_skips_ahead():

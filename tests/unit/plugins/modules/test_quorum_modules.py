@@ -184,6 +184,7 @@ def fake_node(monkeypatch, tmp_path, units=None, node_cert=False):
     units = dict({'is-enabled': 0, 'is-active': 0}, **(units or {}))
     calls = []
     tools = {'corosync-qdevice-net-certutil', 'certutil', 'corosync-cfgtool', 'systemctl'}
+
     def get_bin_path(self, name, required=False, opt_dirs=None):
         return '/usr/sbin/' + name if name in tools else None
 
@@ -222,8 +223,8 @@ def test_certificate_request_then_signed_then_the_device_and_the_service(monkeyp
     calls = fake_node(monkeypatch, tmp_path, units={'is-enabled': 1, 'is-active': 3})
     first = run_module(qdevice.main, {'host': '10.77.97.5', 'config': str(conf), 'method': 'corosync', 'ca_cert': CA})
     assert (first['changed'], first['certificate'], first['csr']) == (True, 'needs_signing', 'Q1NS')  # 'CSR'
-    assert first['done'] == ['initialised the NSS database with the qnetd CA', 'created a certificate request for '
-                                                                                 'cluster lab']
+    assert first['done'] == ['initialised the NSS database with the qnetd CA',
+                             'created a certificate request for cluster lab']
     assert [c[:3] for c in calls] == [[TOOL, '-i', '-c'], ['/usr/sbin/certutil', '-L', '-d'], [TOOL, '-r', '-n']]
     assert calls[0][-1] == b'-----BEGIN CERTIFICATE-----\nqnetd CA\n'
     assert not os.path.exists(calls[0][3])  # the private copy of the certificate is gone
