@@ -15,11 +15,12 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 export CONTAINERS_CONF := $(CURDIR)/lab/containers.conf
 LAB_INVENTORY := inventory/lab
 
-.PHONY: help venv test units mutate golden playbooks sanity lint molecule report bench bench-wake bench-slurm clean lab lab-up lab-down lab-prereqs lab-images
+.PHONY: help venv test units mutate golden playbooks sanity lint molecule report truenas opnsense bench bench-power bench-wake bench-slurm clean lab lab-up lab-down lab-prereqs lab-images drills
 
 help:
 	@echo "make lab      - the simulated homelab: install podman & co, build images, start it, run playbooks/site.yml"
 	@echo "make lab-down - remove the lab's containers, networks and generated files (images stay cached)"
+	@echo "make drill-NAME - a drill on the running lab: power-spike, ups-battery, partition, wake-storm (make drills: all)"
 	@echo "make test    - create .venv from pinned requirements, then units, golden inventories, sanity, lint"
 	@echo "make units   - pytest unit tests"
 	@echo "make mutate  - plant each deliberate bug of tests/mutation/mutants.py in a scratch copy; the units must catch all"
@@ -27,7 +28,10 @@ help:
 	@echo "make playbooks - vram_plan.yml, gpu_check.yml and place.yml run on this machine (loopback only)"
 	@echo "make sanity  - ansible-test sanity on a copy laid out as ansible_collections/homelab/cluster"
 	@echo "make lint    - ruff and ansible-lint (production profile)"
+	@echo "make truenas - the nas role against the TrueNAS API double (lab/doubles/truenas.py) on loopback"
+	@echo "make opnsense - the seed's network applied to the OPNsense API double (check mode, twice, bad input, lockout)"
 	@echo "make bench   - benchmarks under bench/ (not part of make test)"
+	@echo "make bench-power - one power guard reading at 200 hosts with 10 % dead or hanging plugs"
 	@echo "make bench-wake - wake latency in the running lab (after make lab)"
 	@echo "make bench-slurm - sbatch to job start on a sleeping Slurm node (molecule/slurm's cluster)"
 
@@ -51,7 +55,7 @@ venv: $(STAMP) $(COLLECTION_LINK)
 		echo "removing $(STALE_INSTALL): an installed copy of this collection that shadows the checkout"; \
 		rm -rf "$(STALE_INSTALL)"; fi
 
-test: venv units mutate golden playbooks sanity lint report molecule
+test: venv units mutate golden playbooks sanity lint report truenas opnsense molecule
 	@echo "make test: all passed"
 
 units: venv
@@ -76,6 +80,12 @@ lint: venv
 report: venv lab-prereqs
 	tests/integration/targets/power_report/runme.sh
 
+truenas: venv
+	tests/integration/targets/truenas/runme.sh
+
+opnsense: venv
+	tests/integration/targets/opnsense/runme.sh
+
 molecule: venv lab-images
 	tests/molecule/run.sh
 
@@ -89,9 +99,19 @@ lab-up: lab-prereqs venv
 	$(BIN)/python lab/lab.py up  # builds the images first when their recipe changed
 
 lab: lab-up
+	$(BIN)/ansible-playbook -i $(LAB_INVENTORY) lab/power.yml
 	$(BIN)/ansible-playbook -i $(LAB_INVENTORY) playbooks/site.yml
 	$(BIN)/python lab/lab.py check
 	$(BIN)/python lab/lab.py summary
+
+# the drills on the running lab (lab/drills.py): make drill-power-spike, drill-ups-battery, drill-partition,
+# drill-wake-storm; make drills runs them all
+DRILLS := power-spike ups-battery partition wake-storm
+drill-%: venv
+	$(BIN)/python lab/lab.py drill $*
+
+drills: venv
+	$(BIN)/python lab/lab.py drill $(DRILLS)
 
 lab-down:
 	@command -v podman >/dev/null || { echo "make: no podman, nothing to remove"; exit 0; }; \
@@ -99,6 +119,10 @@ lab-down:
 
 bench: venv
 	$(BIN)/python bench/inventory_scale.py
+	$(BIN)/python bench/proxmox_inventory.py
+
+bench-power: venv
+	$(BIN)/python bench/power_guard_scale.py
 
 bench-wake: venv
 	$(BIN)/python bench/wake_latency.py

@@ -71,13 +71,13 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.homelab.cluster.plugins.module_utils._hostview import HostViewError
 from ansible_collections.homelab.cluster.plugins.module_utils._hostview import host_views
-from ansible_collections.homelab.cluster.plugins.module_utils._power import PowerError
-from ansible_collections.homelab.cluster.plugins.module_utils._power import is_awake
-from ansible_collections.homelab.cluster.plugins.module_utils._power import number_at
 from ansible_collections.homelab.cluster.plugins.module_utils._power import priority
-from ansible_collections.homelab.cluster.plugins.module_utils._power import readings
-from ansible_collections.homelab.cluster.plugins.module_utils._power import shed_entries
 from ansible_collections.homelab.cluster.plugins.module_utils._power import shed_plan
+from ansible_collections.homelab.cluster.plugins.module_utils._power_read import PowerError
+from ansible_collections.homelab.cluster.plugins.module_utils._power_read import is_awake
+from ansible_collections.homelab.cluster.plugins.module_utils._power_read import number_at
+from ansible_collections.homelab.cluster.plugins.module_utils._power_read import readings
+from ansible_collections.homelab.cluster.plugins.module_utils._power_read import shed_entries
 
 
 def power_hosts(hosts, hostvars):

@@ -51,6 +51,7 @@ description:
 extends_documentation_fragment:
   - ansible.builtin.constructed
   - ansible.builtin.inventory_cache
+  - homelab.cluster.proxmox.plugins
 options:
   plugin:
     description: The name of this plugin; it must always be set to V(homelab.cluster.tiers).
@@ -202,6 +203,7 @@ from ansible_collections.homelab.cluster.plugins.module_utils._rules import buil
 from ansible_collections.homelab.cluster.plugins.module_utils._schema import HardwareError
 from ansible_collections.homelab.cluster.plugins.module_utils._schema import Problem
 from ansible_collections.homelab.cluster.plugins.module_utils._schema import suggest
+from ansible_collections.homelab.cluster.plugins.plugin_utils._pve_source import proxmox_source
 from ansible_collections.homelab.cluster.plugins.plugin_utils._tiers import cached_source_is_current
 from ansible_collections.homelab.cluster.plugins.plugin_utils._tiers import format_problems
 from ansible_collections.homelab.cluster.plugins.plugin_utils._tiers import read_fact_cache
@@ -271,6 +273,9 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
         source, error_file = self._source(path, cache)
         data = source['data']
+        live = proxmox_source(self, path, cache)  # the live Proxmox VE source, None unless proxmox_url is set
+        if live is not None:
+            data = live.merge(data)
         facts = self._facts(data)
         tiers = [rule['tier'] for rule in tier_rules]
         roles = sorted({name for name, _cond in role_rules})
@@ -282,6 +287,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             raise AnsibleParserError('homelab.cluster.tiers: %s defines no hosts; nothing was added to the inventory '
                                      '(give each machine under hosts:, only its name is required)' % error_file)
         self._populate(records, tier_rules, role_rules, tiers, roles)
+        if live is not None:
+            live.add_groups(self.inventory)
 
     def _refuse_unknown_options(self, path):
         """A misspelt option in the config file is an error, not an option silently left at its default."""
