@@ -15,7 +15,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 export CONTAINERS_CONF := $(CURDIR)/lab/containers.conf
 LAB_INVENTORY := inventory/lab
 
-.PHONY: help venv test units mutate golden playbooks sanity lint molecule report truenas opnsense bench bench-power bench-wake bench-slurm clean lab lab-up lab-down lab-prereqs lab-images drills
+.PHONY: help venv test units mutate golden playbooks sanity lint molecule report truenas opnsense gpu-resolve runner ee ee-image test-cores bench bench-power bench-wake bench-slurm clean lab lab-up lab-down lab-prereqs lab-images drills
 
 help:
 	@echo "make lab      - the simulated homelab: install podman & co, build images, start it, run playbooks/site.yml"
@@ -30,6 +30,11 @@ help:
 	@echo "make lint    - ruff and ansible-lint (production profile)"
 	@echo "make truenas - the nas role against the TrueNAS API double (lab/doubles/truenas.py) on loopback"
 	@echo "make opnsense - the seed's network applied to the OPNsense API double (check mode, twice, bad input, lockout)"
+	@echo "make runner  - the power guard as AWX runs it: ansible-runner jobs in fresh private data dirs (lab containers)"
+	@echo "make ee      - the AWX execution environment's build context (ansible-builder create) into .build/ee, checked"
+	@echo "make ee-image - build the execution environment image (pulls its base image from quay.io)"
+	@echo "make test-cores - units and golden inventories on ansible-core 2.17 to 2.21 (CORES_SANITY=1: sanity too)"
+	@echo "make gpu-resolve - gpu_stack's package selection resolved by apt on Debian 12 and 13 (lab containers)"
 	@echo "make bench   - benchmarks under bench/ (not part of make test)"
 	@echo "make bench-power - one power guard reading at 200 hosts with 10 % dead or hanging plugs"
 	@echo "make bench-wake - wake latency in the running lab (after make lab)"
@@ -55,7 +60,8 @@ venv: $(STAMP) $(COLLECTION_LINK)
 		echo "removing $(STALE_INSTALL): an installed copy of this collection that shadows the checkout"; \
 		rm -rf "$(STALE_INSTALL)"; fi
 
-test: venv units mutate golden playbooks sanity lint report truenas opnsense molecule
+# cores-2.21: the newest core (what an execution environment built today carries); make test-cores runs them all
+test: venv units mutate golden playbooks sanity lint report truenas opnsense gpu-resolve ee runner cores-2.21 molecule
 	@echo "make test: all passed"
 
 units: venv
@@ -85,6 +91,24 @@ truenas: venv
 
 opnsense: venv
 	tests/integration/targets/opnsense/runme.sh
+runner: venv lab-images
+	tests/integration/targets/runner/runme.sh
+
+ee: venv
+	tests/integration/targets/execution_environment/runme.sh
+
+ee-image: ee
+	$(BIN)/ansible-builder build -f execution-environment.yml -c .build/ee/context -t homelab-ee:$$(sed -n 's/^version: //p' galaxy.yml)
+
+test-cores: venv
+	$(BIN)/python tests/cores/run.py
+
+cores-%: venv
+	$(BIN)/python tests/cores/run.py $*
+
+# gpu_stack's package selection resolved by apt against the real Debian 12 and 13 archives (lab containers)
+gpu-resolve: venv lab-prereqs
+	tests/integration/targets/gpu_stack_resolve/runme.sh
 
 molecule: venv lab-images
 	tests/molecule/run.sh

@@ -444,10 +444,8 @@ def summary():
                                                     % os.path.relpath(POWERD_LOG, ROOT) if powerd_running()
                                                     else 'NOT running (make lab-up starts it)'))
     if reader:
-        print('%s: secrets store %s; power guard: last decision %s at %s%s; next run %s'
-              % (reader, vault_sealed(reader), guard['decision'], guard.get('time') or '-',
-                 ', last run %s' % guard['last']['summary'] if guard.get('last', {}).get('summary') else '',
-                 guard.get('next')))
+        print('%s: secrets store %s; power guard: last decision %s at %s; next run %s'
+              % (reader, vault_sealed(reader), guard['decision'], guard.get('time') or '-', guard.get('next')))
 
 
 def check():
@@ -497,8 +495,8 @@ def check_quorum_and_guard(lab_inv, reader):
         active = podman('exec', reader, 'systemctl', 'is-active', 'homelab-%s.timer' % timer, check=False).stdout
         ok = active.strip() == 'active'
         failures += not ok
-        log('%s %s runs the %s on its own timer (%s)' % ('ok' if ok else 'FAILED', reader, timer.replace('-', ' '),
-                                                          active.strip()))
+        log('%s %s runs the %s on its own timer (%s)'
+            % ('ok' if ok else 'FAILED', reader, timer.replace('-', ' '), active.strip()))
     started = time.time()
     guard = guard_status(reader)
     while guard['time'] is None and time.time() - started < 150:

@@ -2,6 +2,7 @@
 collection's own modules; nothing here decides anything)."""
 
 import json
+import re
 import subprocess
 
 from labcommon import ROOT
@@ -37,15 +38,19 @@ def guard_status(reader):
     """The power guard's last decision and readings on the reader, and when its timer runs next."""
     state = podman('exec', reader, 'cat', '%s/guard.json' % GUARD_DIR, check=False)
     log = podman('exec', reader, 'sh', '-c', "grep '\"plan\"' %s/guard.log | tail -n 1" % GUARD_DIR, check=False)
-    timer = podman('exec', reader, 'systemctl', 'list-timers', 'homelab-power-guard.timer', '--no-legend',
-                   check=False).stdout.split()
+    timer = podman('exec', reader, 'systemctl', 'list-timers', '--all', 'homelab-power-guard.timer', '--no-legend',
+                   check=False).stdout.strip()
+    # NEXT LEFT LAST PASSED UNIT ACTIVATES; NEXT is '-' while the job runs (the timer re-arms when it ends)
+    match = re.match(r'^(\w{3} \S+ \S+ \S+) +(.+? left)', timer)
+    following = '%s (%s)' % match.groups() if match else ('now (a run is in progress)' if timer.startswith('-')
+                                                           else 'not scheduled')
     last = json.loads(log.stdout) if log.returncode == 0 and log.stdout.strip() else {}
     saved = json.loads(state.stdout) if state.returncode == 0 and state.stdout.strip() else {}
     return {'readings': (last.get('readings') or {}).get('hosts') or {}, 'time': last.get('time'),
             'decision': '%s (%s)' % (((last.get('plan') or {}).get('state') or 'no run yet'),
                                      '; '.join((last.get('plan') or {}).get('reasons') or []) or '-'),
             'last': saved.get('last') or {},
-            'next': ' '.join(timer[:4]) if timer and timer[0] != 'n/a' else 'not scheduled'}
+            'next': following}
 
 
 def vault_sealed(server):

@@ -23,7 +23,8 @@ boot reports interfaces without ``ip-addresses``; an offline node answers per-no
     python3 lab/doubles/pve_api.py STATE.json --port 18600 [--tls-dir DIR] [--latency-ms 20]
 
 The state file (JSON) is read at start and written back after every change. ``GET /__double/stats`` returns the
-request counts, ``POST /__double/reset`` zeroes them (outside /api2: no real PVE path).
+request counts (and the most requests in flight at once), ``POST /__double/reset`` zeroes them (outside /api2: no
+real PVE path).
 """
 
 import argparse
@@ -100,7 +101,8 @@ class Double:
         self.schema, self.routes = load_schema()
         self.latency_s = latency_s
         self.lock = threading.RLock()
-        self.stats = {'requests': 0, 'by_path': {}}
+        self.stats = {'requests': 0, 'by_path': {}, 'max_in_flight': 0}
+        self.in_flight = 0
         self.tickets = {}
 
     def save(self):
@@ -182,6 +184,15 @@ class Double:
             self.stats['requests'] += 1
             key = '%s %s' % (method, path)
             self.stats['by_path'][key] = self.stats['by_path'].get(key, 0) + 1
+            self.in_flight += 1
+            self.stats['max_in_flight'] = max(self.stats['max_in_flight'], self.in_flight)
+        try:
+            return self._handle(method, path, query, body, headers)
+        finally:
+            with self.lock:
+                self.in_flight -= 1
+
+    def _handle(self, method, path, query, body, headers):
         if self.latency_s:
             time.sleep(self.latency_s)
         template, spec, path_params = self.route(method, path)
@@ -255,7 +266,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if url.path.startswith('/__double/'):
             if url.path == '/__double/reset' and method == 'POST':
                 with double.lock:
-                    double.stats = {'requests': 0, 'by_path': {}}
+                    double.stats = {'requests': 0, 'by_path': {}, 'max_in_flight': 0}
             return self._answer(200, double.stats)
         if not url.path.startswith('/api2/json/'):
             return self._answer(404, {'data': None}, 'Not Found')
@@ -293,7 +304,7 @@ class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n', maxsplit=1)[0])
     parser.add_argument('state')
     parser.add_argument('--port', type=int, default=18600)
     parser.add_argument('--tls-dir', default=None, help='where the self-signed certificate is (made if missing)')

@@ -100,7 +100,7 @@ def _guest_resource(guest, vmid):
         item['status'] = 'unknown'
         return item
     cores = int(config.get('cores', 1)) * int(config.get('sockets', 1))
-    memory = int(str(config.get('memory', '512')).split('=')[-1].split(',')[0])
+    memory = int(str(config.get('memory', '512')).rsplit('=', maxsplit=1)[-1].split(',')[0])
     item.update({'name': config.get('name') or config.get('hostname') or '%s-%s' % (guest['type'], vmid),
                  'status': guest.get('status', 'stopped'), 'template': int(config.get('template', 0)),
                  'maxcpu': int(config.get('vcpus', cores)), 'cpu': 0.02 if guest.get('status') == 'running' else 0,

@@ -149,7 +149,7 @@ def qemu_resize(double, who, params, raw):
 def qemu_status(double, who, params, raw):
     guest = _guest(double, params['node'], params['vmid'])
     config = guest['config']
-    memory = int(str(config.get('memory', '512')).split('=')[-1].split(',')[0])
+    memory = int(str(config.get('memory', '512')).rsplit('=', maxsplit=1)[-1].split(',')[0])
     out = {'vmid': int(params['vmid']), 'status': guest.get('status', 'stopped'), 'ha': {'managed': 0},
            'cpus': int(config.get('cores', 1)), 'maxmem': memory * 1024 * 1024, 'qmpstatus': guest.get('status')}
     if config.get('name'):
@@ -177,7 +177,7 @@ def agent_interfaces(double, who, params, raw):
     _node(double, node)
     if guest.get('status') != 'running':
         raise _error(500, 'VM %s is not running' % vmid)
-    agent = str(guest['config'].get('agent', '0')).split(',')[0]
+    agent = str(guest['config'].get('agent', '0')).split(',', maxsplit=1)[0]
     if agent not in ('1', 'enabled=1'):
         raise _error(500, 'No QEMU guest agent configured')
     state = guest.get('agent')

@@ -21,6 +21,7 @@ class ApiError(Exception):
         super().__init__(message)
         self.status, self.message, self.errors = status, message, errors
 
+
 # Indexed parameters (``net[n]``): the highest index + 1 qemu-server / pve-cluster accept.
 INDEX_LIMITS = {'hostpci': 16, 'net': 32, 'ide': 4, 'sata': 6, 'scsi': 31, 'virtio': 16, 'ipconfig': 32,
                 'numa': 8, 'serial': 4, 'parallel': 3, 'usb': 14, 'unused': 256, 'link': 8, 'mp': 256,

@@ -16,7 +16,6 @@ ESSENTIAL_ROLES = ('firewall', 'logic', 'storage')
 SHED_ORDER = ('speculative', 'standard')
 
 
-
 # ------------------------------------------------------------------------------------ priority classes
 
 def priority(name, roles, given=None):
@@ -170,8 +169,8 @@ def settle(previous_log, actions, outcomes):
         else:
             report['not_run'].append(line)
     complete = not (report['failed'] or report['skipped'] or report['not_run'])
-    parts = ['%d done' % len(report['done'])] + ['%d %s' % (len(report[k]), k.replace('_', ' '))
-                                                  for k in ('failed', 'skipped', 'not_run') if report[k]]
+    parts = ['%d done' % len(report['done'])]
+    parts += ['%d %s' % (len(report[k]), k.replace('_', ' ')) for k in ('failed', 'skipped', 'not_run') if report[k]]
     return dict(report, shed_log=log, complete=complete, summary=', '.join(parts))
 
 

@@ -95,6 +95,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.homelab.cluster.plugins.module_utils._opnsense.objects import KINDS
 from ansible_collections.homelab.cluster.plugins.module_utils._opnsense.runner import Run
+from ansible_collections.homelab.cluster.plugins.module_utils._opnsense.runner import precheck
 from ansible_collections.homelab.cluster.plugins.module_utils._opnsense.runner import spec
 
 TYPES = ['host', 'network', 'port', 'url', 'urltable', 'urljson', 'geoip', 'networkgroup', 'mac', 'asn',
@@ -120,6 +121,7 @@ def main():
         if alias['state'] == 'present' and not alias['type']:
             module.fail_json(msg='aliases[%d].type: required for a present alias (%s); nothing was sent'
                                  % (i, alias['name']))
+    precheck(module, KINDS['alias'], module.params['aliases'])
     run = Run(module)
     run.sync(KINDS['alias'], module.params['aliases'], purge=module.params['purge'])
     run.activate()

@@ -129,17 +129,24 @@ services:
 '''
 
 import ipaddress
+import re
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.homelab.cluster.plugins.module_utils._opnsense.objects import KINDS
 from ansible_collections.homelab.cluster.plugins.module_utils._opnsense.runner import Run
+from ansible_collections.homelab.cluster.plugins.module_utils._opnsense.runner import precheck
 from ansible_collections.homelab.cluster.plugins.module_utils._opnsense.runner import spec
+
+_MAC = re.compile(r'^[0-9a-f]{2}([:-][0-9a-f]{2}){5}$', re.IGNORECASE)
 
 
 def check_input(module):
     p = module.params
     for i, item in enumerate(p['reservations']):
+        if not _MAC.match(item['mac']):
+            module.fail_json(msg='reservations[%d].mac: expected a MAC address such as a8:a1:59:00:00:01, got %r; '
+                                 'nothing was sent' % (i, item['mac']))
         if item['state'] == 'present' and not item['address']:
             module.fail_json(msg='reservations[%d].address: required for a present reservation (mac %s); nothing was '
                                  'sent' % (i, item['mac']))
@@ -157,12 +164,40 @@ def check_input(module):
                                  % (i, item['subnet']))
     if p['subnets'] and p['backend'] != 'kea':
         module.fail_json(msg='subnets: only for backend kea (dnsmasq needs no subnet for a reservation)')
+    if p['backend'] == 'kea':
+        precheck(module, KINDS['kea_subnet'], p['subnets'])
+        precheck(module, KINDS['kea_reservation'], [dict(r, subnet=None) for r in p['reservations']])
+    else:
+        precheck(module, KINDS['dnsmasq_host'], p['reservations'])
+
+
+def _kea_homes(module, rows):
+    """Every reservation's address must fall in a subnet the firewall has or this run declares present: checked
+    before the subnets are written, so a refused reservation leaves no subnet half-added."""
+    p = module.params
+    absent = {ipaddress.IPv4Network(s['subnet'], strict=False) for s in p['subnets'] if s['state'] == 'absent'}
+    known = {ipaddress.IPv4Network(s['subnet'], strict=False) for s in p['subnets'] if s['state'] == 'present'}
+    for row in rows:
+        try:
+            known.add(ipaddress.IPv4Network(row.get('subnet', ''), strict=False))
+        except ValueError:
+            continue
+    known -= absent
+    for i, item in enumerate(p['reservations']):
+        if item['address'] and item['state'] == 'present':
+            address = ipaddress.IPv4Address(item['address'])
+            if not any(address in network for network in known):
+                module.fail_json(msg='reservations[%d].address: %s is in no Kea subnet of the firewall or of subnets '
+                                     '(%s); add one with subnets; nothing was sent'
+                                     % (i, address, ', '.join(str(n) for n in sorted(known)) or 'none'))
 
 
 def kea(run, module):
     p = module.params
     kind = KINDS['kea_subnet']
-    run.sync(kind, [dict(s, pools=s['pools']) for s in p['subnets']], purge=p['purge'])
+    rows = run.rows(kind)
+    _kea_homes(module, rows)
+    run.sync(kind, [dict(s, pools=s['pools']) for s in p['subnets']], purge=p['purge'], rows=rows)
     subnets = {}
     for row in run.rows(kind):
         try:

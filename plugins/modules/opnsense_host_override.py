@@ -96,6 +96,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.homelab.cluster.plugins.module_utils._opnsense.objects import KINDS
 from ansible_collections.homelab.cluster.plugins.module_utils._opnsense.runner import Run
+from ansible_collections.homelab.cluster.plugins.module_utils._opnsense.runner import precheck
 from ansible_collections.homelab.cluster.plugins.module_utils._opnsense.runner import spec
 
 
@@ -125,6 +126,7 @@ def main():
             module.fail_json(msg='hosts[%d].address: an %s record needs an address (%s); nothing was sent'
                                  % (i, host['rr'], host['hostname']))
         items.append(host)
+    precheck(module, KINDS['unbound_host'], items)
     run = Run(module)
     run.sync(KINDS['unbound_host'], items, purge=module.params['purge'])
     run.activate()

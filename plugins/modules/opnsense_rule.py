@@ -146,6 +146,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.homelab.cluster.plugins.module_utils._opnsense.objects import KINDS
 from ansible_collections.homelab.cluster.plugins.module_utils._opnsense.runner import CONFIRM_SPEC
 from ansible_collections.homelab.cluster.plugins.module_utils._opnsense.runner import Run
+from ansible_collections.homelab.cluster.plugins.module_utils._opnsense.runner import precheck
 from ansible_collections.homelab.cluster.plugins.module_utils._opnsense.runner import spec
 
 
@@ -180,6 +181,7 @@ def main():
         if rule['sequence'] is not None and not 1 <= rule['sequence'] <= 999999:
             module.fail_json(msg='rules[%d].sequence: expected 1-999999, got %d (%s); nothing was sent'
                                  % (i, rule['sequence'], rule['description']))
+    precheck(module, KINDS['rule'], module.params['rules'])
     run = Run(module)
     run.sync(KINDS['rule'], module.params['rules'], purge=module.params['purge'])
     run.activate()

@@ -108,6 +108,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.homelab.cluster.plugins.module_utils._opnsense.objects import KINDS
 from ansible_collections.homelab.cluster.plugins.module_utils._opnsense.runner import CONFIRM_SPEC
 from ansible_collections.homelab.cluster.plugins.module_utils._opnsense.runner import Run
+from ansible_collections.homelab.cluster.plugins.module_utils._opnsense.runner import precheck
 from ansible_collections.homelab.cluster.plugins.module_utils._opnsense.runner import spec
 
 
@@ -134,6 +135,7 @@ def main():
                                  % (i, vlan['tag']))
         if vlan['pcp'] is not None and not 0 <= vlan['pcp'] <= 7:
             module.fail_json(msg='vlans[%d].pcp: expected a priority 0-7, got %d (nothing was sent)' % (i, vlan['pcp']))
+    precheck(module, KINDS['vlan'], module.params['vlans'])
     run = Run(module)
     run.sync(KINDS['vlan'], module.params['vlans'], purge=module.params['purge'])
     run.activate()

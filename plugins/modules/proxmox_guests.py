@@ -14,7 +14,8 @@ description:
     cloud-init user and SSH keys, tags and GPUs. GPUs are named by model (C(RTX 4070 Ti Super)); the module finds
     them in the node's C(/hardware/pci), gives each a cluster PCI resource mapping and passes the mapping to the
     guest (C(hostpciN=mapping=...)), which an API token may use (raw host devices are C(root@pam)'s).
-  - The whole plan is checked first, and nothing is changed when a check fails; the error lists every reason,
+  - The input is checked before any request (every field of every guest, unknown keys named), then the whole plan
+    against the node, and nothing is changed when a check fails; the error lists every reason,
     naming the guest and the field - over-committed memory (the guests plus O(reserve_gb) above the node's RAM),
     a GPU the node lacks, a GPU given twice, a split IOMMU group, vfio-pci ids that would take a card left to the host.
   - Only what differs is written; disks grow (C(resize)), never shrink. Guests not named are left alone.
@@ -96,13 +97,12 @@ refusals:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.homelab.cluster.plugins.module_utils._pve.client import PveError
+from ansible_collections.homelab.cluster.plugins.module_utils._pve.guest_input import check_guests
 from ansible_collections.homelab.cluster.plugins.module_utils._pve.module import connect
 from ansible_collections.homelab.cluster.plugins.module_utils._pve.module import pve_argument_spec
 from ansible_collections.homelab.cluster.plugins.module_utils._pve.plan import config_changes
 from ansible_collections.homelab.cluster.plugins.module_utils._pve.plan import desired_config
 from ansible_collections.homelab.cluster.plugins.module_utils._pve.plan import plan_guests
-
-_REQUIRED = ('name', 'vmid', 'cores', 'memory_gb')
 
 
 class Guests:
@@ -120,17 +120,7 @@ class Guests:
         except PveError as exc:
             self.fail('%s (tried for node %s)' % (exc, self.p['node']))
 
-    def check_input(self):
-        problems = []
-        for i, guest in enumerate(self.p['guests']):
-            for field in _REQUIRED:
-                if guest.get(field) in (None, ''):
-                    problems.append('guests[%d].%s: required, got nothing' % (i, field))
-        if problems:
-            self.fail('; '.join(problems), refusals=problems)
-
     def run(self):
-        self.check_input()
         node = self.p['node']
         nodes = {r['node']: r for r in self.call('GET', '/cluster/resources', type='node')}
         if node not in nodes:
@@ -142,11 +132,21 @@ class Guests:
             self.fail('refusing the guest plan for node %s, nothing was changed: %s' % (node, '; '.join(refusals)),
                       refusals=refusals, plan=plan)
         existing = {str(r['vmid']): r for r in self.call('GET', '/cluster/resources', type='vm')}
+        mine = [g for g in self.p['guests'] if g.get('node', node) == node]
+        # every guest's changes are worked out (and refused) before the first write
+        steps, refusals = [], []
+        for guest, planned in zip(mine, plan['guests']):
+            step = self.plan_guest(node, guest, planned, existing.get(str(guest['vmid'])))
+            refusals += step.pop('refusals')
+            steps.append(step)
+        if refusals:
+            self.fail('refusing the guest plan for node %s, nothing was changed: %s' % (node, '; '.join(refusals)),
+                      refusals=refusals, plan=plan)
         results = []
-        for guest, planned in zip([g for g in self.p['guests'] if g.get('node', node) == node], plan['guests']):
+        for guest, planned, step in zip(mine, plan['guests'], steps):
             for device in planned['devices']:
                 self.ensure_mapping(node, device)
-            results.append(self.ensure_guest(node, guest, planned, existing.get(str(guest['vmid']))))
+            results.append(self.ensure_guest(node, guest, step))
         return plan, results
 
     def ensure_mapping(self, node, device):
@@ -164,14 +164,27 @@ class Guests:
             if not self.module.check_mode:
                 self.call('PUT', '/cluster/mapping/pci/%s' % device['mapping'], map=others + [entry])
 
-    def ensure_guest(self, node, guest, planned, resource):
+    def plan_guest(self, node, guest, planned, resource):
+        """What one guest needs: {want, current, changes, resize, refusals}; reads only."""
         vmid = str(guest['vmid'])
-        want = desired_config(guest, planned['devices'])
         label = '%s (%s)' % (guest['name'], vmid)
+        step = {'want': desired_config(guest, planned['devices']), 'current': None, 'changes': {}, 'resize': {},
+                'refusals': []}
         if resource is not None and resource['node'] != node:
-            self.fail('%s: vmid %s exists on node %s, the plan puts it on %s; migrate it first'
-                      % (label, vmid, resource['node'], node))
-        if resource is None:
+            step['refusals'].append('%s: vmid %s exists on node %s, the plan puts it on %s; migrate it first'
+                                    % (label, vmid, resource['node'], node))
+        elif resource is not None and resource.get('type', 'qemu') != 'qemu':
+            step['refusals'].append('%s: vmid %s is a %s guest, not a QEMU VM' % (label, vmid, resource['type']))
+        elif resource is not None:
+            step['current'] = self.call('GET', '/nodes/%s/qemu/%s/config' % (node, vmid))
+            step['changes'], step['resize'], step['refusals'] = config_changes(step['current'], step['want'])
+        return step
+
+    def ensure_guest(self, node, guest, step):
+        vmid, want, current = str(guest['vmid']), step['want'], step['current']
+        changes, resize = step['changes'], step['resize']
+        label = '%s (%s)' % (guest['name'], vmid)
+        if current is None:
             self.changed = True
             self.diff['after'][label] = want
             result = {'name': guest['name'], 'vmid': int(vmid), 'action': 'created', 'set': want, 'resize': {}}
@@ -181,10 +194,6 @@ class Guests:
                 self.wait(node, upid)
                 self.start(node, vmid, guest)
             return result
-        current = self.call('GET', '/nodes/%s/qemu/%s/config' % (node, vmid))
-        changes, resize, refusals = config_changes(current, want)
-        if refusals:
-            self.fail('; '.join(refusals), refusals=refusals)
         action = 'updated' if changes or resize else 'unchanged'
         if changes or resize:
             self.changed = True
@@ -228,6 +237,11 @@ def main():
         ),
         supports_check_mode=True,
     )
+    # the whole input first: a bad guest is refused before any request, so nothing is half-applied
+    problems = check_guests(module.params['guests'])
+    if problems:
+        module.fail_json(msg='%d problem%s in the guests input, nothing was sent: %s'
+                         % (len(problems), 's' if len(problems) > 1 else '', '; '.join(problems)), refusals=problems)
     guests = Guests(module, connect(module))
     plan, results = guests.run()
     out = dict(changed=guests.changed, plan=plan, guests=results)

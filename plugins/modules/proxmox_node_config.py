@@ -33,6 +33,11 @@ options:
     description:
       - Storage entries by id, each with C(type) (V(nfs), V(dir), ...) and its API options (C(server), C(export),
         C(content) as a list or a comma string, C(options) (NFS mount options, for example C(vers=4.2)), C(nodes), ...).
+      - The whole input is checked before any request, and nothing is sent when a check fails; the error names
+        each C(storage.ID.OPTION) - an option the type does not take (as in pve-storage's plugins, PVE 9), a missing
+        required one, a value of the wrong kind, a content type the storage cannot hold.
+      - Sensitive options (C(password), C(keyring), C(encryption-key), C(master-pubkey)) are sent when the entry is
+        created only (PVE never returns them, so they cannot be compared) and are masked in diff and results.
     type: dict
     default: {}
 extends_documentation_fragment:
@@ -69,6 +74,11 @@ storage:
   description: The storage changes per id, C(created) or the options updated.
   returned: always
   type: dict
+refusals:
+  description: Every problem of the storage input or plan, each naming C(storage.ID.OPTION).
+  returned: failure
+  type: list
+  elements: str
 '''
 
 from ansible.module_utils.basic import AnsibleModule
@@ -77,7 +87,9 @@ from ansible_collections.homelab.cluster.plugins.module_utils._pve.client import
 from ansible_collections.homelab.cluster.plugins.module_utils._pve.module import connect
 from ansible_collections.homelab.cluster.plugins.module_utils._pve.module import pve_argument_spec
 from ansible_collections.homelab.cluster.plugins.module_utils._pve.node import repository_actions
-from ansible_collections.homelab.cluster.plugins.module_utils._pve.node import storage_actions
+from ansible_collections.homelab.cluster.plugins.module_utils._pve.storage import TYPES
+from ansible_collections.homelab.cluster.plugins.module_utils._pve.storage import check_storage
+from ansible_collections.homelab.cluster.plugins.module_utils._pve.storage import storage_actions
 
 
 def main():
@@ -89,6 +101,13 @@ def main():
         ),
         supports_check_mode=True,
     )
+    # the whole input first: a bad entry is refused before any request, so nothing is half-applied
+    problems = check_storage(module.params['storage'])
+    if problems:
+        module.fail_json(msg='%d problem%s in the storage input, nothing was sent: %s'
+                         % (len(problems), 's' if len(problems) > 1 else '', '; '.join(problems)), refusals=problems)
+    for conf in module.params['storage'].values():
+        module.no_log_values.update(str(conf[k]) for k in TYPES[conf['type']]['sensitive'] if conf.get(k))
     client = connect(module)
     node = module.params['node']
     changed = False
@@ -100,43 +119,47 @@ def main():
         except PveError as exc:
             module.fail_json(msg='%s (node %s)' % (exc, node), changed=changed)
 
-    repo_done = []
+    # read and plan both parts before the first write: a refused storage plan leaves the repositories as they were
+    repo_actions = []
     if module.params['repositories'] != 'keep':
-        current = call('GET', '/nodes/%s/apt/repositories' % node)
-        actions = repository_actions(current, module.params['repositories'])
-        for action in actions:
-            changed = True
-            repo_done.append(action['label'])
-            if module.check_mode:
-                continue
-            digest = call('GET', '/nodes/%s/apt/repositories' % node)['digest']
-            if action['kind'] == 'add':
-                call('PUT', '/nodes/%s/apt/repositories' % node, handle=action['handle'], digest=digest)
-            else:
-                call('POST', '/nodes/%s/apt/repositories' % node, path=action['path'], index=action['index'],
-                     enabled=int(action['enabled']), digest=digest)
-        if actions:
-            diff['before']['repositories'] = [a['before'] for a in actions]
-            diff['after']['repositories'] = [a['label'] for a in actions]
-
-    storage_done = {}
+        repo_actions = repository_actions(call('GET', '/nodes/%s/apt/repositories' % node),
+                                          module.params['repositories'])
+    current, storage_plan = {}, {}
     if module.params['storage']:
         current = {s['storage']: s for s in call('GET', '/storage')}
-        actions, refusals = storage_actions(current, module.params['storage'])
+        storage_plan, refusals = storage_actions(current, module.params['storage'])
         if refusals:
             module.fail_json(msg='refusing the storage plan, nothing was changed: %s' % '; '.join(refusals),
-                             refusals=refusals)
-        for sid, action in sorted(actions.items()):
-            changed = True
-            storage_done[sid] = action['label']
-            diff['before'][sid] = action['before']
-            diff['after'][sid] = action['after']
-            if module.check_mode:
-                continue
-            if action['kind'] == 'create':
-                call('POST', '/storage', storage=sid, **action['params'])
-            else:
-                call('PUT', '/storage/%s' % sid, digest=current[sid].get('digest'), **action['params'])
+                             refusals=refusals, changed=False)
+
+    repo_done = []
+    for action in repo_actions:
+        changed = True
+        repo_done.append(action['label'])
+        if module.check_mode:
+            continue
+        digest = call('GET', '/nodes/%s/apt/repositories' % node)['digest']
+        if action['kind'] == 'add':
+            call('PUT', '/nodes/%s/apt/repositories' % node, handle=action['handle'], digest=digest)
+        else:
+            call('POST', '/nodes/%s/apt/repositories' % node, path=action['path'], index=action['index'],
+                 enabled=int(action['enabled']), digest=digest)
+    if repo_actions:
+        diff['before']['repositories'] = [a['before'] for a in repo_actions]
+        diff['after']['repositories'] = [a['label'] for a in repo_actions]
+
+    storage_done = {}
+    for sid, action in sorted(storage_plan.items()):
+        changed = True
+        storage_done[sid] = action['label']
+        diff['before'][sid] = action['before']
+        diff['after'][sid] = action['after']
+        if module.check_mode:
+            continue
+        if action['kind'] == 'create':
+            call('POST', '/storage', storage=sid, **action['params'])
+        else:
+            call('PUT', '/storage/%s' % sid, digest=current[sid].get('digest'), **action['params'])
 
     out = dict(changed=changed, repositories=repo_done, storage=storage_done)
     if module._diff:

@@ -51,6 +51,14 @@ def connect(module):
         module.fail_json(msg=str(exc))
 
 
+def precheck(module, kind, items, purge=False):
+    """The pure part of the plan (natural key given, no object twice) before any request: refuse, sending nothing."""
+    try:
+        plan(kind, items, [], purge=purge)
+    except OPNsenseError as exc:
+        module.fail_json(msg='%s; nothing was sent' % exc)
+
+
 def restore_steps(url, backup_path, when):
     where = ('the configuration downloaded before this run: %s (on the backup host)' % backup_path if backup_path else
              'no backup was given to this module (backup_path); the firewall keeps its own history in /conf/backup')

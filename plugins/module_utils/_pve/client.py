@@ -22,7 +22,9 @@ try:
 except ImportError as exc:  # pragma: no cover - reported by the callers with missing_required_lib
     HAS_PROXMOXER = False
     PROXMOXER_ERROR = exc
-    ResourceException = Exception
+
+    class ResourceException(Exception):  # type: ignore[no-redef] - never raised without proxmoxer
+        pass
 
 try:
     from urllib.parse import urlsplit

@@ -1,18 +1,14 @@
 # Copyright: (c) 2026, homelab.cluster contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Node preparation: repositories, storage, kernel command line and vfio-pci (pure, no I/O).
+"""Node preparation: repositories, kernel command line and vfio-pci (pure, no I/O; storage is in storage.py).
 
 PRIVATE to the homelab.cluster collection; its API may change without notice.
 """
 
 from __future__ import annotations
 
-import re
-
 ENTERPRISE_URIS = ('enterprise.proxmox.com',)
 NO_SUBSCRIPTION = ('pve-no-subscription',)
-# storage options PVE lets an update change; the others are fixed once the storage exists
-FIXED_STORAGE = ('type', 'server', 'export', 'path', 'pool', 'vgname', 'thinpool', 'share', 'datastore')
 
 
 def repository_actions(answer, mode):
@@ -39,52 +35,6 @@ def repository_actions(answer, mode):
         actions.append({'kind': 'add', 'handle': 'no-subscription', 'label': 'add no-subscription',
                         'before': 'no no-subscription repository'})
     return actions
-
-
-def _content(value):
-    if isinstance(value, (list, tuple)):
-        return ','.join(sorted(str(v) for v in value))
-    return ','.join(sorted(p for p in re.split(r'[,\s]+', str(value or '')) if p))
-
-
-def _normal(conf):
-    out = {}
-    for key, value in conf.items():
-        if key in ('digest', 'storage'):
-            continue
-        if key == 'content':
-            value = _content(value)
-        elif key == 'nodes' and isinstance(value, (list, tuple)):
-            value = ','.join(sorted(value))
-        elif isinstance(value, bool):
-            value = int(value)
-        out[key] = value if isinstance(value, int) else str(value)
-    return out
-
-
-def storage_actions(current, wanted):
-    """({id: action}, refusals) for the declared storage entries against ``GET /storage``."""
-    actions, refusals = {}, []
-    for sid, conf in sorted(wanted.items()):
-        want = _normal(conf)
-        if not want.get('type'):
-            refusals.append('storage.%s.type: required, got nothing' % sid)
-            continue
-        have = current.get(sid)
-        if have is None:
-            actions[sid] = {'kind': 'create', 'params': want, 'label': 'created', 'before': None, 'after': want}
-            continue
-        have = _normal(have)
-        fixed = [k for k in FIXED_STORAGE if k in want and have.get(k) is not None and str(have[k]) != str(want[k])]
-        if fixed:
-            refusals.append('storage.%s: %s cannot change on an existing storage (%s); remove it in PVE first'
-                            % (sid, ', '.join(fixed), ', '.join('%s %s -> %s' % (k, have[k], want[k]) for k in fixed)))
-            continue
-        update = {k: v for k, v in want.items() if k not in FIXED_STORAGE and str(have.get(k)) != str(v)}
-        if update:
-            actions[sid] = {'kind': 'update', 'params': update, 'label': 'updated %s' % ', '.join(sorted(update)),
-                            'before': {k: have.get(k) for k in update}, 'after': update}
-    return actions, refusals
 
 
 def cmdline_with(cmdline, wanted):

@@ -52,10 +52,9 @@ def plan_guests(guests, node, pci, node_mem_bytes, reserve_gb, declared_gpus=Non
     total = sum(float(g.get('memory_gb') or 0) for g in mine)
     node_gb = (node_mem_bytes or 0) / GIB
     if node_mem_bytes and total + reserve_gb > node_gb + 1e-9:
+        each = ', '.join('%s %s' % (g['name'], _fmt(g.get('memory_gb') or 0)) for g in mine)
         refusals.append('%s: over-committed memory: guests %s GB (%s) + host reserve %s GB = %s GB, the node has %s GB'
-                        % (node, _fmt(total), ', '.join('%s %s' % (g['name'], _fmt(g.get('memory_gb') or 0))
-                                                          for g in mine), _fmt(reserve_gb),
-                           _fmt(total + reserve_gb), _fmt(node_gb)))
+                        % (node, _fmt(total), each, _fmt(reserve_gb), _fmt(total + reserve_gb), _fmt(node_gb)))
     taken = {}
     out = []
     for guest in mine:

@@ -6,6 +6,7 @@
 #   B (25.10, PLAIN):  a pool on disks that hold data is refused; a websocket dropped mid-run (after a dataset
 #                      was created) is survived with one token reconnect and no double create; second run changed=0
 #   C (25.04):         a drop with no way back ends the run with what was done and what was not; a rerun converges
+# A, B and C are independent (a double each, own ports): they run side by side, their reports printed in order.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../../../.." && pwd)
 here=$(cd "$(dirname "$0")" && pwd)
@@ -14,12 +15,16 @@ rm -rf "$out" && mkdir -p "$out"
 py=$(command -v python3)
 "$py" -c 'import websocket' 2>/dev/null || { echo "truenas: websocket-client is missing (make venv installs it)" >&2; exit 2; }
 "$py" "$here/files/mkcert.py" "$out"
-export ANSIBLE_STDOUT_CALLBACK=default ANSIBLE_FORCE_COLOR=0 ANSIBLE_RETRY_FILES_ENABLED=0
+export ANSIBLE_STDOUT_CALLBACK=default ANSIBLE_FORCE_COLOR=0 ANSIBLE_RETRY_FILES_ENABLED=0 ANSIBLE_PIPELINING=1
 export NAS_API_KEY=1-TrueNASdoubleKey0forTheScenario NAS_CA="$out/ca.pem" NAS_DISKS=sda,sdb,sdc,sdd
 pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; }
 trap cleanup EXIT
-start() {  # NAME RELEASE PORT CONTROL
+start() {  # NAME RELEASE PORT CONTROL (in the section's subshell, which stops its double when it ends)
+  trap cleanup EXIT
+  _start "$@"
+}
+_start() {  # NAME RELEASE PORT CONTROL
   "$py" "$root/lab/doubles/truenas.py" --port "$3" --control-port "$4" --release "$2" --user "homelab=$NAS_API_KEY" \
     --tls-cert "$out/server.pem" --tls-key "$out/server.key" --job-seconds 1 >"$out/double-$1.log" 2>&1 &
   pids+=($!)
@@ -37,6 +42,7 @@ fail() { echo "FAIL $*"; failed=1; }
 check() { "$py" "$here/files/check.py" "$@" || failed=1; }
 t0=$SECONDS
 
+section_A() {
 echo "== A: TrueNAS 26.0 (SCRAM over TLS)"
 start A 26.0 18401 18402
 export NAS_API_URL=wss://127.0.0.1:18401/api/current
@@ -59,7 +65,10 @@ else
   grep -q 'certificate is not trusted' "$out/A-untrusted.log" && pass "a certificate from an unknown CA is refused" \
     || { fail "a certificate from an unknown CA is refused"; cat "$out/A-untrusted.log"; }
 fi
+return $failed
+}
 
+section_B() {
 echo "== B: TrueNAS 25.10 (API_KEY_PLAIN over TLS)"
 start B 25.10.5 18403 18404
 export NAS_API_URL=wss://127.0.0.1:18403/api/current
@@ -77,7 +86,10 @@ check 18404 converged
 play B-again || fail "second run on 25.10"
 [ "$(recap_changed "$out/B-again.log")" = 0 ] && pass "second run changed=0 on 25.10" \
   || fail "second run on 25.10 changed=$(recap_changed "$out/B-again.log")"
+return $failed
+}
 
+section_C() {
 echo "== C: TrueNAS 25.04, no way back after a drop"
 start C 25.04 18405 18406
 export NAS_API_URL=wss://127.0.0.1:18405/api/current
@@ -90,6 +102,18 @@ fi
 check 18406 fault '{"refuse_connections": 0}'
 if play C-rerun; then pass "the rerun converges"; else fail "the rerun converges"; cat "$out/C-rerun.log"; fi
 check 18406 converged
+return $failed
+}
+
+declare -A section_pid
+for name in A B C; do
+  ( "section_$name" ) >"$out/section-$name.txt" 2>&1 &
+  section_pid[$name]=$!
+done
+for name in A B C; do
+  wait "${section_pid[$name]}" || failed=1
+  cat "$out/section-$name.txt"
+done
 
 echo "truenas: $((SECONDS - t0))s, logs in $out"
 exit $failed

@@ -1,4 +1,4 @@
-"""Node preparation: repositories, storage plans, kernel command line."""
+"""Node preparation: repositories, kernel command line (storage: test_pve_storage.py)."""
 import os
 import sys
 
@@ -7,7 +7,6 @@ import pytest
 from ansible_collections.homelab.cluster.plugins.module_utils._pve.node import cmdline_with
 from ansible_collections.homelab.cluster.plugins.module_utils._pve.node import iommu_args
 from ansible_collections.homelab.cluster.plugins.module_utils._pve.node import repository_actions
-from ansible_collections.homelab.cluster.plugins.module_utils._pve.node import storage_actions
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', '..', '..', '..', 'lab', 'doubles'))
 from pve_fixtures import apt_pve9  # noqa: E402
@@ -32,27 +31,6 @@ def test_converged_repositories_need_nothing():
     files.append({'path': '/etc/apt/sources.list.d/proxmox.sources', 'repositories': [
         {'URIs': ['http://download.proxmox.com/debian/pve'], 'Components': ['pve-no-subscription'], 'Enabled': 1}]})
     assert repository_actions(answer(files, [{'handle': 'no-subscription', 'status': 1}]), 'no-subscription') == []
-
-
-NFS = {'type': 'nfs', 'server': '10.0.99.2', 'export': '/mnt/tank/k3s', 'content': ['images', 'backup'],
-       'options': 'vers=4.2'}
-
-
-@pytest.mark.parametrize('current, kind, label', [
-    ({}, 'create', 'created'),
-    ({'nas': dict(NFS, content='backup,images', digest='x', storage='nas')}, None, None),
-    ({'nas': dict(NFS, content='images', storage='nas')}, 'update', 'updated content'),
-])
-def test_storage_actions(current, kind, label):
-    actions, refusals = storage_actions(current, {'nas': NFS})
-    assert refusals == []
-    assert (actions.get('nas') or {}).get('kind') == kind and (actions.get('nas') or {}).get('label') == label
-
-
-def test_storage_fixed_options_are_refused():
-    _a, refusals = storage_actions({'nas': dict(NFS, export='/mnt/old')}, {'nas': NFS})
-    assert refusals == ['storage.nas: export cannot change on an existing storage (export /mnt/old -> /mnt/tank/k3s); '
-                        'remove it in PVE first']
 
 
 @pytest.mark.parametrize('cmdline, wanted, out', [

@@ -28,8 +28,8 @@ def test_the_seed_plan_fits_and_binds_both_gpus_with_their_audio():
     assert refusals == []
     assert plan['vfio_ids'] == ['1002:744c', '1002:ab30', '10de:22bb', '10de:2705']
     gpu1 = plan['guests'][1]['devices'][0]
-    assert (gpu1['bus'], gpu1['group'], gpu1['mapping'], gpu1['pci_id']) == ('0000:01:00', 14, 'rtx-4070-ti-super',
-                                                                              '10de:2705')
+    got = (gpu1['bus'], gpu1['group'], gpu1['mapping'], gpu1['pci_id'])
+    assert got == ('0000:01:00', 14, 'rtx-4070-ti-super', '10de:2705')
     assert plan['memory_gb'] == 112
 
 

@@ -154,7 +154,31 @@ def test_kea_reservation_needs_a_subnet(firewall, run_module):
     args = dict(CONNECTION, backend='kea', reservations=[{'mac': 'a8:a1:59:00:00:07', 'address': '10.0.20.10'}])
     result = run_module(opnsense_dhcp_reservation.main, args)
     assert result['failed'] and result['msg'] == ('reservations[0].address: 10.0.20.10 is in no Kea subnet of the '
-                                                  'firewall (10.0.30.0/24); add one with subnets')
+                                                  'firewall or of subnets (10.0.30.0/24); add one with subnets; '
+                                                  'nothing was sent')
     args['subnets'] = [{'subnet': '10.0.20.0/24', 'description': 'homelab: iot'}]
     result = run_module(opnsense_dhcp_reservation.main, args, check_mode=True)
     assert result['changes'] == ['create Kea subnet 10.0.20.0/24', 'create Kea reservation - (a8:a1:59:00:00:07)']
+
+
+def test_kea_refused_reservation_writes_no_subnet_first(firewall, run_module):
+    session = firewall({('GET', 'kea/dhcpv4/search_subnet'): Answer({'rows': []}),
+                        ('GET', 'kea/dhcpv4/search_reservation'): Answer({'rows': []})})
+    args = dict(CONNECTION, backend='kea', subnets=[{'subnet': '10.0.30.0/24'}],
+                reservations=[{'mac': 'a8:a1:59:00:00:07', 'address': '10.0.20.10'}])
+    result = run_module(opnsense_dhcp_reservation.main, args)
+    assert result['failed'] and 'reservations[0].address: 10.0.20.10 is in no Kea subnet' in result['msg']
+    assert session.posts == []
+
+
+@pytest.mark.parametrize('reservations, message', [
+    ([{'mac': 'a8:a1:59:00:00', 'address': '10.0.30.7'}],
+     "reservations[0].mac: expected a MAC address such as a8:a1:59:00:00:01, got 'a8:a1:59:00:00'; nothing was sent"),
+    ([{'mac': 'a8:a1:59:00:00:07', 'address': '10.0.30.7'}, {'mac': 'A8:A1:59:00:00:07', 'address': '10.0.30.8'}],
+     'dnsmasq_host[1]: dnsmasq host - (a8:a1:59:00:00:07) is given twice; nothing was sent'),
+])
+def test_dhcp_input_is_refused_before_any_request(firewall, run_module, reservations, message):
+    session = firewall({})
+    result = run_module(opnsense_dhcp_reservation.main, dict(CONNECTION, reservations=reservations))
+    assert result['failed'] and result['msg'] == message
+    assert session.posts == []
