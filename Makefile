@@ -15,7 +15,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 export CONTAINERS_CONF := $(CURDIR)/lab/containers.conf
 LAB_INVENTORY := inventory/lab
 
-.PHONY: help venv test units golden sanity lint molecule report rules status-page truenas opnsense gpu-resolve runner ee ee-image test-cores bench bench-power bench-wake bench-slurm clean lab lab-up lab-down lab-prereqs lab-images drills
+.PHONY: help venv test units mutate golden playbooks sanity lint molecule report rules status-page truenas opnsense gpu-resolve runner ee ee-image test-cores bench bench-power bench-wake bench-slurm clean lab lab-up lab-down lab-prereqs lab-images drills
 
 help:
 	@echo "make lab      - the simulated homelab: install podman & co, build images, start it, run playbooks/site.yml"
@@ -23,7 +23,9 @@ help:
 	@echo "make drill-NAME - a drill on the running lab: power-spike, ups-battery, partition, wake-storm (make drills: all)"
 	@echo "make test    - create .venv from pinned requirements, then units, golden inventories, sanity, lint"
 	@echo "make units   - pytest unit tests"
+	@echo "make mutate  - plant each deliberate bug of tests/mutation/mutants.py in a scratch copy; the units must catch all"
 	@echo "make golden  - ansible-inventory --list of every case compared to committed JSON"
+	@echo "make playbooks - vram_plan.yml, gpu_check.yml and place.yml run on this machine (loopback only)"
 	@echo "make sanity  - ansible-test sanity on a copy laid out as ansible_collections/homelab/cluster"
 	@echo "make lint    - ruff and ansible-lint (production profile)"
 	@echo "make rules   - promtool check/test of the alert rules, promtool/amtool check of the rendered configs"
@@ -61,14 +63,20 @@ venv: $(STAMP) $(COLLECTION_LINK)
 		rm -rf "$(STALE_INSTALL)"; fi
 
 # cores-2.21: the newest core (what an execution environment built today carries); make test-cores runs them all
-test: venv units golden sanity lint report rules status-page truenas opnsense gpu-resolve ee runner cores-2.21 molecule
+test: venv units mutate golden playbooks sanity lint report rules status-page truenas opnsense gpu-resolve ee runner cores-2.21 molecule
 	@echo "make test: all passed"
 
 units: venv
 	$(BIN)/python -m pytest -q tests/unit
 
+mutate: venv
+	$(BIN)/python tests/mutation/run.py
+
 golden: venv
 	tests/integration/targets/inventory_tiers/runme.sh
+
+playbooks: venv
+	tests/integration/targets/playbooks/runme.sh
 
 sanity: venv
 	tests/sanity/run.sh

@@ -203,31 +203,39 @@ def _fields(text):
 
 
 def _int(value):
-    match = re.match(r'^\s*(\d+)', value or '')
-    return int(match.group(1)) if match else None
+    """The number a field starts with: decimal, or hexadecimal as `pvecm status` (quorumtool -H) prints node ids."""
+    match = re.match(r'^\s*(?:0x([0-9A-Fa-f]+)|(\d+))', value or '')
+    if not match:
+        return None
+    return int(match.group(1), 16) if match.group(1) is not None else int(match.group(2))
+
+
+# a membership row: node id (decimal, or 0x%08x with -H), votes, the qdevice flags column when a device is
+# configured (A/NA, V/NV, MW/NMW, NR), then the name: a node name, or its address (-i, as pvecm prints it)
+_FLAG = r'(?:A|NA|V|NV|MW|NMW|NR)'
+_ROW = re.compile(r'^\s*(0x[0-9A-Fa-f]+|\d+)\s+(\d+)\s+(?:(%s(?:,%s)*)\s+)?(.+?)\s*$' % (_FLAG, _FLAG))
 
 
 def parse_quorumtool(text):
-    """`corosync-quorumtool -s` (or `-s -p`) -> dict. Membership rows: nodeid, votes, qdevice flags, name."""
+    """`corosync-quorumtool -s` (also -p, -i, -H) -> dict. Membership rows: nodeid, votes, qdevice flags, name."""
     fields = _fields(text)
     members = []
     in_members = False
+    device_row = None
     for line in text.splitlines():
         if re.match(r'^\s*Nodeid\s+Votes', line):
             in_members = True
             continue
-        if not in_members or not line.strip() or line.startswith('-'):
-            continue
-        match = re.match(r'^\s*(\d+)\s+(\d+)\s+(?:([A-Z,]+(?:,[A-Z]+)*)\s+)?(.+?)\s*$', line)
+        match = _ROW.match(line) if in_members else None
         if not match:
             continue
-        nodeid, votes, flags, name = match.groups()
-        if name.startswith('Qdevice') and int(nodeid) == 0:
-            continue  # the device row; see qdevice_votes
+        nodeid, votes, flags, name = _int(match.group(1)), int(match.group(2)), match.group(3), match.group(4)
+        if nodeid == 0 and name.startswith('Qdevice'):
+            device_row = (votes, re.search(r'\(votes (\d+)\)', name))  # see qdevice_votes
+            continue
         local = name.endswith('(local)')
-        members.append({'nodeid': int(nodeid), 'votes': int(votes), 'name': name.replace('(local)', '').strip(),
+        members.append({'nodeid': nodeid, 'votes': votes, 'name': name.replace('(local)', '').strip(),
                         'local': local, 'qdevice_flags': flags.split(',') if flags else []})
-    device_row = re.search(r'^\s*0\s+(\d+)\s+Qdevice(?:\s*\((votes (\d+))\))?', text, re.M)
     flags = (fields.get('flags') or '').split()
     quorum_field = fields.get('quorum') or ''
     return {
@@ -243,8 +251,8 @@ def parse_quorumtool(text):
         'flags': flags,
         'members': members,
         'qdevice_present': device_row is not None or 'Qdevice' in flags,
-        'qdevice_votes': int(device_row.group(1)) if device_row else 0,
-        'qdevice_configured_votes': int(device_row.group(3)) if device_row and device_row.group(3) else None,
+        'qdevice_votes': device_row[0] if device_row else 0,
+        'qdevice_configured_votes': int(device_row[1].group(1)) if device_row and device_row[1] else None,
     }
 
 
@@ -289,8 +297,13 @@ def parse_qnetd_tool(text):
 
 
 def parse_pvecm_status(text):
-    """`pvecm status` -> the same shape as parse_quorumtool (its Votequorum part is the same)."""
-    return parse_quorumtool(text)
+    """`pvecm status` -> parse_quorumtool's shape plus its Cluster information (name, config version, transport,
+    secure auth). pvecm prints corosync-quorumtool -siH: node ids in hex, members named by their address."""
+    out = parse_quorumtool(text)
+    fields = _fields(text)
+    out.update(cluster_name=fields.get('name'), config_version=_int(fields.get('config version')),
+               transport=fields.get('transport'), secure_auth=fields.get('secure auth'))
+    return out
 
 
 # ----------------------------------------------------------------------------------------------- verdict

@@ -102,19 +102,23 @@ def send_burst(packet, destination, source, port, count):
 class StateFile:
     """The storm-guard history of one host on the sending host, locked while the module runs."""
 
-    def __init__(self, directory, key):
+    def __init__(self, directory, key, readonly=False):
         self.directory = directory  # type path: already expanded
         self.path = os.path.join(self.directory, '%s.json' % key.replace('/', '_').replace(':', '-'))
         self.lock = None
+        self.readonly = readonly  # check mode: read what is there, create nothing (no directory, no lock file)
 
     def __enter__(self):
+        if self.readonly:
+            return self
         os.makedirs(self.directory, mode=0o700, exist_ok=True)
         self.lock = open(self.path + '.lock', 'w')
         fcntl.flock(self.lock, fcntl.LOCK_EX)
         return self
 
     def __exit__(self, *exc):
-        self.lock.close()
+        if self.lock is not None:
+            self.lock.close()
 
     def read(self):
         try:

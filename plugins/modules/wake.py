@@ -345,7 +345,7 @@ def main():
     deadline = started + timeout
     key = format_mac(parse_mac(p['mac'])) if p['mac'] else (p['address'] or p['url'])
 
-    with StateFile(p['state_dir'], key) as state:
+    with StateFile(p['state_dir'], key, readonly=module.check_mode) as state:
         history = clean_history(state.read(), started, p['window_s'])
         ready, detail = probe(1.0)
         seen_at = time.time()

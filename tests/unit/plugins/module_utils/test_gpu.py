@@ -1,5 +1,6 @@
 """GPU parsing on recorded tool outputs (fixtures/gpu): lspci, sysfs, nvidia-smi, rocm-smi, failures."""
 
+import json
 import os
 
 import pytest
@@ -109,6 +110,14 @@ def test_forge_every_gpu_with_its_source():
     igpu = gpus['0000:0e:00.0']
     assert igpu['integrated'] and igpu['vram_gb'] is None and igpu['vram_source'] == 'shared'
     assert result['messages'] == []
+
+
+def test_the_molecule_gpu_list_is_the_parser_output_of_these_files():
+    """molecule/gpu_stack/files/forge-gpus.json is gpu_info's result for the forge fixtures (the parser's own
+    output, pinned field by field above), used there as a stand-in host's GPUs. It must not drift from it."""
+    with open(os.path.join(os.path.dirname(__file__), '..', '..', '..', '..', 'molecule', 'gpu_stack', 'files',
+                           'forge-gpus.json')) as handle:
+        assert json.load(handle) == forge()['gpus']
 
 
 def test_forge_summary_and_gres():

@@ -110,3 +110,19 @@ def test_bad_workloads(workload, message):
 
 def test_none_values_take_defaults():
     assert place({'vram_gb': None, 'weight': None}, [KEEPER])['host'] == 'keeper'
+
+
+def test_one_gpu_workload_needs_one_card_that_big():
+    """forge's AMD cards (20 + 12 GB) hold 24 GB only together: a single-GPU workload does not fit there."""
+    assert place({'vram_gb': 24, 'gpu_vendor': 'amd'}, [FORGE])['rejected'] == {
+        'forge': '20 GB amd VRAM on its largest GPU < 24 GB needed'}
+    assert place({'vram_gb': 24, 'gpu_vendor': 'amd', 'multi_gpu': True}, [FORGE])['host'] == 'forge'
+    assert place({'vram_gb': 20, 'gpu_vendor': 'amd'}, [FORGE])['host'] == 'forge'  # exactly the largest card
+
+
+def test_a_volatile_host_without_a_gaming_flag_is_not_used():
+    rig = {k: v for k, v in RIG.items() if k != 'gaming'}
+    decision = place({'vram_gb': 8}, [rig])
+    assert decision['host'] is None
+    assert decision['rejected'] == {'rig': 'volatile and in use for gaming (gaming flag not false)'}
+    assert place({'vram_gb': 8}, [dict(rig, gaming=False)])['host'] == 'rig'

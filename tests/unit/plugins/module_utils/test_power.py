@@ -98,6 +98,8 @@ def test_priorities():
     assert p.priority('keeper', ['logic']) == 'essential'
     assert p.priority('forge', ['hypervisor']) == 'standard'
     assert p.priority('pi5', ['edge'], 'speculative') == 'speculative'
+    assert p.priority('nas', ['storage'], 'speculative') == 'essential'
+    assert p.priority('nas', ['storage']) == 'essential'
     with pytest.raises(PowerError, match="pi5.homelab_power_priority: expected one of essential, standard, "
                                          "speculative, got 'low'"):
         p.priority('pi5', [], 'low')
@@ -127,6 +129,17 @@ def test_speculative_first_and_essential_never():
     hosts = [a['host'] for a in plan['actions']]
     assert hosts.index('pi5') < hosts.index('forge')  # every speculative rung before any standard one
     assert 'gate' not in hosts and 'keeper' not in hosts
+
+
+def test_cheapest_disruption_first_and_no_more_than_needed():
+    # desk's jobs (196 W) bring 3050 W under the 2900 W target: desk stays on, nothing else is touched
+    plan = p.shed_plan(HOSTS, 3000, 3050)
+    assert [(a['action'], a['host'], a['saves_w'], a['projected_w']) for a in plan['actions']] == [
+        ('suspend_jobs', 'desk', 196.0, 2854.0)]
+    # 3100 W: the jobs are not enough (2904 W), so desk goes off too (2800 W), and pi5 is left alone
+    plan = p.shed_plan(HOSTS, 3000, 3100)
+    assert [(a['action'], a['host'], a['projected_w']) for a in plan['actions']] == [
+        ('suspend_jobs', 'desk', 2904.0), ('power_off', 'desk', 2800.0)]
 
 
 def test_cannot_meet_says_why():
@@ -170,6 +183,90 @@ def test_restore_last_shed_first_and_only_what_fits():
     assert [a['undo'] for a in everything['actions']] == [a['action'] for a in reversed(log)]
 
 
+# Hysteresis at its edges. Limit 3000 W, margin 100, hysteresis 150: target 2900 W, floor 2750 W. A restore
+# brings back only what keeps the house at or under the FLOOR (not the target): a house that would end between
+# the floor and the target after a restore holds instead, so the next run does not shed again.
+SPEC_OFF = [{'action': 'power_off', 'host': 'desk', 'priority': 'speculative', 'saves_w': 600.0,
+             'reason': 'power off desk (speculative): 600 W'}]
+
+
+def _hold(plan):
+    return (plan['state'], plan['actions'], plan['shed_log'], plan['shedding'], plan['projected_w'])
+
+
+@pytest.mark.parametrize('house, why', [
+    (2200, 'restoring would end at 2800 W: between the floor and the target'),
+    (2151, 'restoring would end at 2751 W: 1 W over the floor'),
+    (2300, 'restoring would end exactly at the target, 2900 W'),
+    (2750, 'the house is exactly at the floor: it must go below it'),
+    (2800, 'inside the band'),
+    (2900, 'exactly at the target: not over it, so nothing more is shed'),
+])
+def test_hysteresis_holds_when_a_restore_would_not_stay_under_the_floor(house, why):
+    plan = p.shed_plan(HOSTS, 3000, house, shed_log=SPEC_OFF)
+    assert _hold(plan) == ('holding', [], SPEC_OFF, True, house), why
+
+
+def test_exactly_at_the_floor_holds_even_what_costs_nothing_to_restore():
+    free = [dict(SPEC_OFF[0], action='stop_services', saves_w=0.0, services=['harvester'])]
+    plan = p.shed_plan(HOSTS, 3000, 2750, shed_log=free)
+    assert (plan['state'], plan['actions'], plan['shed_log']) == ('holding', [], free)
+    assert plan['reasons'] == ['house draws 2750 W: holding what was shed (1 actions) until below 2750 W (limit 3000 '
+                               '- margin 100 - hysteresis 150)']
+    assert p.shed_plan(HOSTS, 3000, 2749.9, shed_log=free)['state'] == 'restoring'
+
+
+def test_restore_that_ends_exactly_at_the_floor():
+    plan = p.shed_plan(HOSTS, 3000, 2150, shed_log=SPEC_OFF)
+    assert (plan['state'], plan['shedding'], plan['shed_log'], plan['projected_w']) == ('restoring', False, [], 2750.0)
+    assert plan['actions'] == [{
+        'action': 'restore', 'undo': 'power_off', 'host': 'desk', 'priority': 'speculative', 'services': [],
+        'saves_w': -600.0, 'projected_w': 2750.0,
+        'reason': 'undo "power off desk (speculative): 600 W": the house draws 2150 W, 2750 W with it back, under '
+                  '2750 W'}]
+    assert plan['reasons'] == ['house draws 2150 W, below 2750 W: restoring 1 of 1 shed actions']
+
+
+def test_just_over_the_target_with_something_shed_sheds_more():
+    hosts = [dict(h, awake=h['name'] != 'desk') for h in HOSTS]  # desk was powered off by the shed above
+    plan = p.shed_plan(hosts, 3000, 2900.5, shed_log=SPEC_OFF)
+    assert (plan['state'], [(a['action'], a['host']) for a in plan['actions']]) == ('shedding', [
+        ('stop_services', 'pi5')])
+    assert plan['shed_log'] == SPEC_OFF + plan['actions']
+
+
+@pytest.mark.parametrize('house, state', [(2999.9, 'normal'), (3000, 'normal'), (3000.1, 'shedding')])
+def test_nothing_shed_until_the_house_is_over_the_limit(house, state):
+    assert p.shed_plan(HOSTS, 3000, house)['state'] == state
+
+
+def test_partial_restore_stops_at_the_floor_not_the_target():
+    log = [dict(SPEC_OFF[0], host='pi5', saves_w=100.0, reason='a'), dict(SPEC_OFF[0], saves_w=300.0, reason='b')]
+    plan = p.shed_plan(HOSTS, 3000, 2400, shed_log=log)
+    # desk (300 W, shed last) comes back first: 2700 W; pi5 would make it 2800 W, over the floor: it stays off
+    assert [(a['host'], a['projected_w']) for a in plan['actions']] == [('desk', 2700.0)]
+    assert (plan['state'], plan['shedding'], plan['projected_w']) == ('restoring', True, 2700.0)
+    assert plan['shed_log'] == log[:1]
+
+
+def test_restore_is_last_shed_first_and_never_skips_ahead():
+    log = [dict(SPEC_OFF[0], host='pi5', saves_w=50.0, reason='a'), dict(SPEC_OFF[0], saves_w=600.0, reason='b')]
+    # desk (shed last) does not fit under the floor (2200 + 600 = 2800); pi5 would, but it waits its turn
+    plan = p.shed_plan(HOSTS, 3000, 2200, shed_log=log)
+    assert (plan['state'], plan['actions'], plan['shed_log']) == ('holding', [], log)
+    assert plan['reasons'] == ['house draws 2200 W, below 2750 W: restoring 0 of 2 shed actions']
+
+
+def test_a_restored_house_does_not_flap_back():
+    """After a restore the house is at or under the floor, so the next reading at the same draw plans nothing."""
+    log = p.shed_plan(HOSTS, 3000, 3150)['shed_log']
+    restored = p.shed_plan(HOSTS, 3000, 2450, shed_log=log)
+    assert [a['undo'] for a in restored['actions']] == ['power_off', 'suspend_jobs']
+    assert (restored['shed_log'], restored['projected_w']) == ([], 2750.0)  # 104 + 196 W: exactly the floor
+    after = p.shed_plan(HOSTS, 3000, restored['projected_w'])
+    assert (after['state'], after['actions']) == ('normal', [])
+
+
 def test_a_bad_limit():
     with pytest.raises(PowerError, match='limit_w: the house limit must be a positive number'):
         p.shed_plan(HOSTS, 0, 100)
@@ -201,6 +298,11 @@ def test_ordered_shutdown_at_25_percent():
         ('storage', 'power_off', 'nas'),
         ('last', 'power_off', 'gate'), ('last', 'power_off', 'keeper'),
     ]  # desk is asleep already
+
+
+@pytest.mark.parametrize('charge, starts', [(30, False), (29.9, True), (30.1, False), (0, True)])
+def test_shutdown_starts_below_the_threshold_not_at_it(charge, starts):
+    assert (p.shutdown_plan(UPS_HOSTS, {'on_battery': True, 'charge_pct': charge}) is not None) is starts
 
 
 def test_low_battery_flag_triggers_at_any_charge():

@@ -17,6 +17,12 @@ def fixture(name):
         return handle.read()
 
 
+def pvecm(name):
+    """`pvecm status` outputs written from Proxmox VE's documented format (fixtures/README.md)."""
+    with open(os.path.join(FIXTURES, '..', 'pvecm', name + '.pvecm-status.txt')) as handle:
+        return handle.read()
+
+
 # ------------------------------------------------------------------------------------------------ plan
 
 def test_node_ids_come_from_the_address():
@@ -264,3 +270,66 @@ def test_pvecm_preconditions():
     assert q.pvecm_preconditions(None, True, True)[0].startswith('pvecm status failed')
     degraded = q.parse_quorumtool(fixture('degraded.quorumtool.txt'))
     assert any('not every Proxmox node is online' in p for p in q.pvecm_preconditions(degraded, True, True))
+
+
+# ------------------------------------------------------------------------ pvecm status (Proxmox VE's format)
+
+PVE_NODES = [{'nodeid': 1, 'name': 'pve1', 'addr': '192.168.22.180', 'votes': 1},
+             {'nodeid': 2, 'name': 'pve2', 'addr': '192.168.22.181', 'votes': 1}]
+
+
+def test_pvecm_status_hex_ids_and_addresses():
+    out = q.parse_pvecm_status(pvecm('four-nodes'))
+    assert (out['cluster_name'], out['config_version'], out['transport'], out['secure_auth']) == (
+        'prod-central', 3, 'knet', 'on')
+    assert (out['quorate'], out['node_id'], out['nodes'], out['ring_id']) == (True, 1, 4, '1.1a8')
+    assert (out['expected_votes'], out['total_votes'], out['quorum']) == (4, 4, 3)
+    assert out['members'] == [
+        {'nodeid': 1, 'votes': 1, 'name': '192.168.15.91', 'local': False, 'qdevice_flags': []},
+        {'nodeid': 2, 'votes': 1, 'name': '192.168.15.92', 'local': True, 'qdevice_flags': []},
+        {'nodeid': 3, 'votes': 1, 'name': '192.168.15.93', 'local': False, 'qdevice_flags': []},
+        {'nodeid': 4, 'votes': 1, 'name': '192.168.15.94', 'local': False, 'qdevice_flags': []}]
+    assert (out['qdevice_present'], out['qdevice_votes'], out['qdevice_configured_votes']) == (False, 0, None)
+
+
+def test_pvecm_status_with_a_qdevice():
+    out = q.parse_pvecm_status(pvecm('qdevice'))
+    assert (out['node_id'], out['expected_votes'], out['total_votes'], out['quorum']) == (1, 3, 3, 2)
+    assert out['flags'] == ['Quorate', 'Qdevice']
+    assert out['members'] == [
+        {'nodeid': 1, 'votes': 1, 'name': '192.168.22.180', 'local': True, 'qdevice_flags': ['A', 'V', 'NMW']},
+        {'nodeid': 2, 'votes': 1, 'name': '192.168.22.181', 'local': False, 'qdevice_flags': ['A', 'V', 'NMW']}]
+    assert (out['qdevice_present'], out['qdevice_votes'], out['qdevice_configured_votes']) == (True, 1, None)
+    assert q.verdict(out, None, PVE_NODES) == ('healthy', [], 'healthy: 3 of 3 votes present, quorum needs 2')
+
+
+def test_pvecm_status_lost_names_the_peer_by_address_and_the_device():
+    out = q.parse_pvecm_status(pvecm('qdevice-lost'))
+    assert (out['quorate'], out['activity_blocked'], out['node_id'], out['total_votes']) == (False, True, 2, 1)
+    assert out['members'] == [{'nodeid': 2, 'votes': 1, 'name': '192.168.22.181', 'local': True,
+                               'qdevice_flags': ['A', 'NV', 'NMW']}]
+    assert (out['qdevice_present'], out['qdevice_votes'], out['qdevice_configured_votes']) == (True, 0, 1)
+    verdict, missing, msg = q.verdict(out, None, PVE_NODES)
+    assert (verdict, missing) == ('lost', ['node 1 (pve1, 1 vote)', 'Qdevice'])
+    assert msg == 'quorum lost: 1 of 3 votes present, quorum needs 2; missing: node 1 (pve1, 1 vote), Qdevice'
+
+
+@pytest.mark.parametrize('row, member', [
+    ('0x0000000a          1 10.0.30.10', {'nodeid': 10, 'votes': 1, 'name': '10.0.30.10', 'local': False,
+                                          'qdevice_flags': []}),
+    ('0x0000FFFF          2    NA,NV,NMW forge (local)', {'nodeid': 65535, 'votes': 2, 'name': 'forge', 'local': True,
+                                                          'qdevice_flags': ['NA', 'NV', 'NMW']}),
+    ('         3          1 HP (local)', {'nodeid': 3, 'votes': 1, 'name': 'HP', 'local': True, 'qdevice_flags': []}),
+    ('         4          1         NR r4', {'nodeid': 4, 'votes': 1, 'name': 'r4', 'local': False,
+                                             'qdevice_flags': ['NR']}),
+])
+def test_membership_rows_in_every_notation(row, member):
+    text = 'Membership information\n----------------------\n    Nodeid      Votes Name\n%s\n' % row
+    assert q.parse_quorumtool(text)['members'] == [member]
+
+
+def test_pvecm_preconditions_on_the_documented_outputs():
+    assert q.pvecm_preconditions(q.parse_pvecm_status(pvecm('two-nodes')), True, True) == []
+    problems = q.pvecm_preconditions(q.parse_pvecm_status(pvecm('qdevice-lost')), True, True)
+    assert problems == ['the Proxmox cluster is not quorate (1 of 3 votes): pvecm qdevice setup needs every node '
+                        'online']

@@ -1,19 +1,24 @@
-"""slurm.conf and gres.conf from inventory data, GPU hosts from recorded gpu_info results."""
-
-import json
-import os
+"""slurm.conf and gres.conf from inventory data; GPU hosts as gpu_info reports them (written by hand)."""
 
 import pytest
 
 from ansible_collections.homelab.cluster.plugins.module_utils import _slurm
 
-FORGE_GPUS = os.path.join(os.path.dirname(__file__), '..', '..', '..', '..', 'molecule', 'gpu_stack', 'files',
-                          'forge-gpus.json')
-
 
 def forge_gpus():
-    with open(FORGE_GPUS) as handle:
-        return json.load(handle)
+    """The seeds' Proxmox box as gpu_info reports it, written by hand from gpu_info's RETURN documentation (only
+    the keys slurm.conf reads), not taken from gpu_info's own output."""
+    card = {'integrated': False, 'passthrough': False, 'accelerator': False}
+    return [
+        dict(card, bus_id='0000:01:00.0', vendor='nvidia', model='GeForce RTX 4070 Ti SUPER', index=0,
+             render_node='renderD128', vram_gb=16.0),
+        dict(card, bus_id='0000:03:00.0', vendor='amd', model='Radeon RX 7900 XT', index=0, render_node='renderD129',
+             vram_gb=20.0),
+        dict(card, bus_id='0000:07:00.0', vendor='amd', model='Radeon RX 6700 XT', index=1, render_node='renderD130',
+             vram_gb=12.0),
+        dict(card, bus_id='0000:0e:00.0', vendor='amd', model='Radeon Graphics', index=2, render_node='renderD131',
+             vram_gb=None, integrated=True),
+    ]
 
 
 def hosts():

@@ -9,10 +9,16 @@ SEED_004 = [(7, 4, 6), (13, 8, 10), (30, 16, 20), (33, 16, 20)]
 
 
 @pytest.mark.parametrize('params, low, high', SEED_004)
-@pytest.mark.parametrize('quant', ['Q4', 'Q4_0'])
-def test_seed_004_table_at_q4(params, low, high, quant):
-    need = _vram.vram_need(params, quant)['total_gb']
-    assert low <= need <= high, '%sB %s: %s GB, seed 004 says %s-%s' % (params, quant, need, low, high)
+def test_seed_004_table_at_q4(params, low, high):
+    need = _vram.vram_need(params, 'Q4_0')['total_gb']
+    assert low <= need <= high, '%sB Q4_0: %s GB, seed 004 says %s-%s' % (params, need, low, high)
+
+
+def test_an_alias_is_its_quant_exactly():
+    """Q4 is Q4_0, Q8 is Q8_0, ...: one test for the aliases, not the seed table run again under another name."""
+    for alias, quant in sorted(_vram.QUANT_ALIASES.items()):
+        assert _vram.vram_need(13, alias) == _vram.vram_need(13, quant), alias
+        assert _vram.vram_need(13, alias.lower())['quant'] == quant
 
 
 @pytest.mark.parametrize('params, low, high', SEED_004[:3])
@@ -123,8 +129,12 @@ def test_seed_003_whole_card_when_allowed():
 def test_priority_goes_first():
     lineup = [dict(SEED_003_LINEUP[0], priority=10)] + SEED_003_LINEUP[1:]
     plan = _vram.vram_plan([{'vram_gb': 24}], lineup)
-    assert plan['placements'][0]['mode'] == 'full'
-    assert 'partial' in {p['mode'] for p in plan['placements'][1:]} or plan['cpu_only']
+    # 24 GB x 0.85 = 20.4 GB: the 14B (first, by priority) and the 7B whole, then the 8B only partly (17 of its
+    # 32 layers), and the two small ones whole in what is left
+    assert [(p['model'], p['mode'], p['gpu_layers']) for p in plan['placements']] == [
+        ('14B model', 'full', 40), ('7B coder', 'full', 32), ('8B reasoning', 'partial', 17),
+        ('1.5B fast coder', 'full', 28), ('1.7B fast chat', 'full', 28)]
+    assert plan['cpu_only'] == []
 
 
 def test_best_fit_across_cards_and_cpu_only_without_offload():
@@ -153,3 +163,19 @@ def test_no_gpu_everything_on_cpu():
 def test_plan_bad_input(gpus, models, kwargs, message):
     with pytest.raises(_vram.VramError, match=message):
         _vram.vram_plan(gpus, models, **kwargs)
+
+
+def test_a_model_that_fills_the_card_exactly_fits_whole():
+    need = _vram.vram_need(7.3, 'Q4_K_M')['total_gb']
+    plan = _vram.vram_plan([{'vram_gb': need}], [{'name': 'exact', 'params_b': 7.3}], max_utilization=1.0)
+    assert [(p['mode'], p['gpu_gb']) for p in plan['placements']] == [('full', need)]
+    assert plan['utilization_pct'] == 100.0
+
+
+def test_a_partial_offload_leaves_at_least_one_layer_on_the_cpu():
+    """1.3B at Q4_K_M: 1.1556 GB unrounded, 1.16 GB as the plan counts it. A card of 1.158 GB is too small for the
+    whole model, yet would hold all 28 layers by the per-layer arithmetic: partial means layers - 1."""
+    need = _vram.vram_need(1.3, 'Q4_K_M')
+    assert need['overhead_gb'] + need['layers'] * need['per_layer_gb'] < 1.158 < need['total_gb']
+    plan = _vram.vram_plan([{'vram_gb': 1.158}], [{'name': 'tiny', 'params_b': 1.3}], max_utilization=1.0)
+    assert [(p['mode'], p['gpu_layers'], p['layers']) for p in plan['placements']] == [('partial', 27, 28)]

@@ -155,6 +155,18 @@ def test_min_off_after_a_recorded_down():
     assert _wol.storm_check(h, NOW, 3, 3600, 0) is None
 
 
+@pytest.mark.parametrize('off_s, refused', [(119.5, True), (120, False), (0.5, True)])
+def test_min_off_is_a_minimum(off_s, refused):
+    h = history(last_up=NOW - 500, last_down=NOW - off_s)
+    assert (_wol.storm_check(h, NOW, 3, 3600, 120) is not None) is refused
+
+
+@pytest.mark.parametrize('age_s, refused', [(3599.5, True), (3600, False)])
+def test_a_wake_leaves_the_window_after_window_s(age_s, refused):
+    h = history([NOW - age_s, NOW - 10, NOW - 5])
+    assert (_wol.storm_check(h, NOW, 3, 3600, 0) is not None) is refused
+
+
 def test_min_off_falls_back_to_last_seen_up():
     # it answered after the recorded down, so it went down some time after last_up
     h = history(last_up=NOW - 20, last_down=NOW - 500)

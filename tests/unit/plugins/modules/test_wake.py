@@ -147,6 +147,29 @@ def test_check_mode_sends_nothing(machine, tmp_path, run_module):
     assert list(tmp_path.glob('*.json')) == []
 
 
+@pytest.mark.parametrize('state, up', [('ready', False), ('ready', True), ('down', True), ('down', False),
+                                       ('probe', False)])
+def test_check_mode_creates_nothing_on_the_sender(machine, tmp_path, run_module, state, up):
+    """Not the state directory, not a lock file (a fresh relay stays as it was: molecule's fresh-host check)."""
+    m = machine(up=up)
+    state_dir = tmp_path / 'state'
+    result = run_module(wake.main, args(m, tmp_path, state=state, state_dir=str(state_dir)), check_mode=True)
+    assert 'failed' not in result, result
+    assert not state_dir.exists()
+    assert m.packets == []
+
+
+def test_check_mode_reads_the_storm_history_and_writes_nothing(machine, tmp_path, run_module):
+    m = machine()
+    now = time.time()
+    history = tmp_path / '02-77-00-00-00-01.json'
+    history.write_text(json.dumps({'wakes': [now - 300, now - 200, now - 100]}))
+    result = run_module(wake.main, args(m, tmp_path, max_wakes=3), check_mode=True)
+    assert result['failed'] and result['msg'].startswith('forge was woken 3 times in the last 60 min')
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['02-77-00-00-00-01.json']  # no lock file either
+    assert json.loads(history.read_text()) == {'wakes': [now - 300, now - 200, now - 100]}
+
+
 def test_the_fourth_wake_in_the_window_is_refused(machine, tmp_path, run_module):
     m = machine()
     now = time.time()
