@@ -72,6 +72,10 @@ _value:
     capacity:
       description: The capacity each host was planned with (null when not limited).
       type: dict
+    entries:
+      description: Every source completed with its defaults, sorted by name, with C(host) (null when unassigned).
+      type: list
+      elements: dict
 '''
 
 from ansible.errors import AnsibleFilterError

@@ -222,7 +222,8 @@ def _why_not(entry, view, free):
 
 def assign(entries, views, capacity=None, tiers=TIERS, heavy_roles=HEAVY_ROLES):
     """Each entry to one host: ``{'hosts': {host: [entry, ...]}, 'unassigned': [{name, reason}],
-    'excluded': {host: reason}, 'load': {host: bytes}, 'capacity': {host: bytes or None}}``.
+    'excluded': {host: reason}, 'load': {host: bytes}, 'capacity': {host: bytes or None},
+    'entries': [every entry, with its host or None]}``.
 
     ``capacity`` maps a host to the bytes its spool may still hold (free space plus what the spool already
     holds, less the reserve); a host without a number (unreachable now, not probed) is not limited.
@@ -253,7 +254,10 @@ def assign(entries, views, capacity=None, tiers=TIERS, heavy_roles=HEAVY_ROLES):
         load[host] += entry['size'] or 0
         if free[host] is not None:
             free[host] -= entry['size'] or 0
+    placed = {}
     for host in hosts:
         hosts[host].sort(key=lambda e: e['name'])
+        placed.update((e['name'], host) for e in hosts[host])
     return {'hosts': hosts, 'unassigned': unassigned, 'excluded': excluded, 'load': load,
-            'capacity': {h: capacity.get(h) for h in hosts}}
+            'capacity': {h: capacity.get(h) for h in hosts},
+            'entries': [dict(e, host=placed.get(e['name'])) for e in sorted(entries, key=lambda e: e['name'])]}

@@ -130,6 +130,7 @@ report() {  # STATE DETAIL [force] [ITEM BYTES TOTAL RATE ETA]
     printf ' "last_signal": %s, "items": [' "$(cat "$SPOOL/last_signal" 2>/dev/null || echo null)"
     _sep=''
     while IFS="$TAB" read -r _n _u _f _s _r _d; do
+      [ -n "$_n" ] || continue
       _t=$(st_get "$_n" total); [ -n "$_t" ] || _t=$_s
       printf '%s{"name": %s, "status": %s, "bytes": %s, "total": %s, "attempts": %s, "last_error": %s, "sha256": %s}' \
         "$_sep" "$(jstr "$_n")" "$(jstr "$(st_get "$_n" status || echo new)")" "$(jnum "$(size_of "$SPOOL/parts/$_n.part")")" \
@@ -270,13 +271,14 @@ hmac_init
 for _f in "$STATE"/* "$SPOOL"/parts/* "$SPOOL"/done/*; do
   [ -e "$_f" ] || continue
   _n=$(basename "$_f" .part)
-  cut -f1 "$ITEMS" | grep -qx "$_n" || rm -f "$_f"
+  cut -f1 "$ITEMS" | grep -qxF "$_n" || rm -f "$_f"
 done
 if ! in_window; then report waiting "outside the window ($WINDOW_TEXT)" force; exit 0; fi
 report 'in window' starting force
 while :; do
   _now=$(now) _next='' _did=0 _left=''
   while IFS="$TAB" read -r _n _u _f _s _r _d; do
+    [ -n "$_n" ] || continue
     [ "$(st_get "$_n" url || true)" = "$_u" ] || { rm -f "$STATE/$_n" "$SPOOL/parts/$_n.part" "$SPOOL/done/$_n"; st_set "$_n" url "$_u"; }
     _st=$(st_get "$_n" status || true)
     case $_st in

@@ -23,23 +23,25 @@ from harvest_io import write_atomic
 RECENT = 20
 
 
-def build_status(cfg, reports, manifest, rejections, quarantine, now):
+def build_status(cfg, plan, reports, manifest, rejections, quarantine, now):
     """status.json: every edge's state, what each is assigned, the archive's recent promotions and
-    rejections, what waits in quarantine, totals. ``reports`` maps host -> {received_at, report}."""
+    rejections, what waits in quarantine, totals. ``plan`` is the edge play's plan.json (may be empty);
+    ``reports`` maps host -> {received_at, report}."""
     interval = cfg['report_interval_s']
+    assigned = plan.get('hosts') or {}
     edges = []
-    for host in sorted(cfg['edges']):
+    for host in sorted(set(assigned) | set(reports)):
         got = reports.get(host) or {}
         state = harvest_ledger.edge_state(got.get('report'), got.get('received_at', 0), now, interval)
-        state.update({'host': host, 'assigned': cfg['edges'][host].get('items', []),
-                      'worker': cfg['edges'][host].get('worker'),
-                      'window': state.get('window') or cfg['edges'][host].get('window')})
+        state.update({'host': host, 'assigned': assigned.get(host, []),
+                      'worker': state.get('worker') or (plan.get('workers') or {}).get(host),
+                      'window': state.get('window') or (plan.get('windows') or {}).get(host)})
         edges.append(state)
     promoted = sorted(manifest, key=lambda r: r['promoted_at'], reverse=True)
     rejected = sorted(rejections, key=lambda r: r['at'], reverse=True)
     return {
         'generated_at': int(now), 'officer': cfg.get('host'), 'archive': cfg['archive'], 'edges': edges,
-        'excluded': cfg.get('excluded', {}), 'unassigned': cfg.get('unassigned', []),
+        'excluded': plan.get('excluded') or {}, 'unassigned': plan.get('unassigned') or [],
         'promotions': promoted[:RECENT], 'rejections': rejected[:RECENT],
         'quarantine': sorted(quarantine, key=lambda m: m.get('offered_at', 0)),
         'totals': {'archived_files': len(manifest), 'archived_bytes': sum(r['size'] for r in manifest),
@@ -168,7 +170,12 @@ def write_view(cfg, now=None):
             part = os.path.join(cfg['quarantine'], entry[:-5] + '.part')
             meta['received'] = os.path.getsize(part) if os.path.exists(part) else 0
             quarantine.append(meta)
-    status = build_status(cfg, reports, _lines(os.path.join(cfg['archive'], 'manifest.jsonl')),
+    try:
+        with open(os.path.join(cfg['state_dir'], 'plan.json')) as handle:
+            plan = json.load(handle)
+    except (OSError, ValueError):
+        plan = {}
+    status = build_status(cfg, plan, reports, _lines(os.path.join(cfg['archive'], 'manifest.jsonl')),
                           _lines(os.path.join(cfg['state_dir'], 'rejections.jsonl')), quarantine,
                           time.time() if now is None else now)
     write_atomic(os.path.join(cfg['view_dir'], 'status.json'), json.dumps(status, indent=1, sort_keys=True).encode())
