@@ -127,7 +127,8 @@ report() {  # STATE DETAIL [force] [ITEM BYTES TOTAL RATE ETA]
       "$(jstr "$WINDOW_TEXT")" "$([ $W_IN = 1 ] && echo true || echo false)" "$(jnum "$W_END")" "$(jnum "$W_START")" "$RATE_BPS"
     printf ' "item": %s, "bytes": %s, "total": %s, "rate_bps": %s, "eta_s": %s,' "$(jstr "${4:-}")" \
       "$(jnum "${5:-}")" "$(jnum "${6:-}")" "$(jnum "${7:-}")" "$(jnum "${8:-}")"
-    printf ' "last_signal": %s, "items": [' "$(cat "$SPOOL/last_signal" 2>/dev/null || echo null)"
+    printf ' "quiet_s": %s, "last_signal": %s, "items": [' "$(jnum "${QUIET_S:-}")" \
+      "$(cat "$SPOOL/last_signal" 2>/dev/null || echo null)"
     _sep=''
     while IFS="$TAB" read -r _n _u _f _s _r _d; do
       [ -n "$_n" ] || continue
@@ -304,7 +305,9 @@ while :; do
   [ $_did = 1 ] && continue
   in_window || break
   if [ -n "$_next" ] && [ $((_next - $(now))) -le "$RECHECK_S" ] && { [ -z "$W_END" ] || [ $((_next - $(now))) -lt "$W_END" ]; }; then
+    QUIET_S=$((_next - $(now) + 1))
     report 'backing off' "next try in $((_next - $(now))) s" force
+    QUIET_S=''
     sleep $((_next - $(now) > 0 ? _next - $(now) : 1))
     continue
   fi

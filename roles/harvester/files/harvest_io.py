@@ -9,6 +9,7 @@ import hashlib
 import http.client
 import json
 import os
+import threading
 import time
 from urllib.parse import urlsplit
 
@@ -25,6 +26,53 @@ class TransferError(Exception):
         self.reason = reason
         self.retry_after = retry_after
         self.permanent = permanent
+
+
+class Syncer:
+    """fdatasync off the download loop: the loop asks for ``offset`` to be made durable and goes on reading; a
+    thread syncs and then calls ``done(offset)`` (which records it in the state file). At most one sync is in
+    flight: ``request`` waits for the previous one, so the data beyond the recorded offset stays under two
+    requests' worth (the worker asks every half chunk: a power cut loses at most one chunk)."""
+
+    def __init__(self, fd, done):
+        self.fd, self.done = fd, done
+        self.cond = threading.Condition()
+        self.wanted, self.busy, self.closed, self.error = None, False, False, None
+        self.thread = threading.Thread(target=self.run, name='harvest-sync', daemon=True)
+        self.thread.start()
+
+    def request(self, offset):
+        with self.cond:
+            while (self.busy or self.wanted is not None) and self.error is None:
+                self.cond.wait()
+            if self.error is not None:
+                raise self.error
+            self.wanted = offset
+            self.cond.notify_all()
+
+    def run(self):
+        while True:
+            with self.cond:
+                while self.wanted is None and not self.closed:
+                    self.cond.wait()
+                if self.wanted is None:
+                    return
+                offset, self.wanted, self.busy = self.wanted, None, True
+            try:
+                os.fdatasync(self.fd)
+                self.done(offset)
+            except OSError as exc:
+                with self.cond:
+                    self.error = exc
+            with self.cond:
+                self.busy = False
+                self.cond.notify_all()
+
+    def close(self):
+        with self.cond:
+            self.closed = True
+            self.cond.notify_all()
+        self.thread.join()
 
 
 def fsync_dir(path):

@@ -123,8 +123,8 @@ def edge_state(report, received_at, now, interval_s):
     """The state the central view shows for one edge: ``{state, detail, ...the report}``.
 
     A worker reports every ``interval_s`` while it runs and once when it stops. It is ``silent`` when it
-    was working (downloading, uploading, backing off, in window) and nothing came for three intervals
-    (powered off, crashed, cut off); ``waiting`` past its window's opening with no report is ``silent``
+    was working (downloading, uploading, backing off, in window) and nothing came for three intervals, or for
+    the ``quiet_s`` it announced before a backoff sleep and two intervals more (powered off, crashed, cut off); ``waiting`` past its window's opening with no report is ``silent``
     too (it should have woken). ``unknown``: never reported.
     """
     if not report:
@@ -136,7 +136,8 @@ def edge_state(report, received_at, now, interval_s):
     if state not in STATES:
         state = 'unknown'
     busy = state in ('downloading', 'uploading', 'backing off', 'in window')
-    if busy and age > 3 * interval_s:
+    # a worker that said it sleeps (a backoff) is quiet that long on purpose
+    if busy and age > max(3 * interval_s, (report.get('quiet_s') or 0) + 2 * interval_s):
         out['state'] = 'silent'
         out['detail'] = 'no report for %s while %s (powered off, crashed or cut off?)' % (duration(age), state)
         return out

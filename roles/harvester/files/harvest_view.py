@@ -60,7 +60,7 @@ text-align:left;vertical-align:top}th{background:#eef1f4;font-weight:600}td.num{
 .downloading,.uploading{background:#dbeafe;color:#1e40af}.backing-off{background:#fff3cd;color:#7a5600}
 .failed,.silent{background:#fde2e1;color:#9b1c1c}.unknown{background:#eee;color:#666}
 .bar{background:#e6e9ed;height:.6em;border-radius:.3em;min-width:8em}.bar div{background:#3b82f6;height:100%;
-border-radius:.3em}.muted{color:#6b7480}.mono{font-family:ui-monospace,monospace;font-size:.9em}.bad{color:#9b1c1c}'''
+border-radius:.3em}.muted{color:#6b7480}.mono{font-family:ui-monospace,monospace;font-size:.85em;word-break:break-all}.bad{color:#9b1c1c}'''
 
 
 def _e(value):

@@ -23,10 +23,12 @@ import os
 import random
 import signal
 import sys
+import threading
 import time
 
 import harvest_proto
 from harvest_io import Officer
+from harvest_io import Syncer
 from harvest_io import TransferError
 from harvest_io import fsync_dir
 from harvest_io import lower_headers
@@ -56,6 +58,7 @@ class Worker:
         self.last_report = 0.0
         self.last_signal = self.state.get('last_signal')
         self.current = {}
+        self.lock = threading.Lock()
 
     # ---------------------------------------------------------------------------------------- state
 
@@ -67,8 +70,9 @@ class Worker:
         return st
 
     def save(self):
-        self.state['last_signal'] = self.last_signal
-        write_atomic(self.state_file, json.dumps(self.state, sort_keys=True, indent=1).encode(), 0o640)
+        with self.lock:  # the sync thread records progress too
+            self.state['last_signal'] = self.last_signal
+            write_atomic(self.state_file, json.dumps(self.state, sort_keys=True, indent=1).encode(), 0o640)
 
     def prune(self):
         """Sources no longer assigned to this host: their state and files go (another host may have them)."""
@@ -172,20 +176,21 @@ class Worker:
         return True
 
     def stream(self, name, resp, part, committed, digest, st):
-        """Body -> .part in fixed buffers: fsync and record every chunk_bytes, pace, watch the window."""
+        """Body -> .part in fixed buffers: durable and recorded every half chunk (fdatasync on a thread, so the
+        disk does not stall the network), paced, watching the window's end."""
         cfg = self.cfg
         view = memoryview(bytearray(cfg['buffer_bytes']))
         started, sent, since_sync, rate = time.monotonic(), 0, 0, None
         mark_t, mark_b = started, 0
-        with open(part, 'r+b' if committed else 'wb') as handle:
+        step = max(cfg['buffer_bytes'], cfg['chunk_bytes'] // 2)
+        with open(part, 'r+b' if committed else 'wb', buffering=0) as handle:
             handle.seek(committed)
             handle.truncate(committed)
 
-            def commit():
-                handle.flush()
-                os.fsync(handle.fileno())
-                st['committed'] = committed
+            def recorded(offset):
+                st['committed'] = offset
                 self.save()
+            syncer = Syncer(handle.fileno(), recorded)
             try:
                 while True:
                     if self.deadline is not None and time.time() >= self.deadline:
@@ -197,13 +202,15 @@ class Worker:
                                             % (committed, exc or type(exc).__name__)) from None
                     if not count:
                         break
-                    handle.write(view[:count])
+                    written = 0
+                    while written < count:
+                        written += handle.write(view[written:count])
                     digest.update(view[:count])
                     committed += count
                     sent += count
                     since_sync += count
-                    if since_sync >= cfg['chunk_bytes']:
-                        commit()
+                    if since_sync >= step:
+                        syncer.request(committed)
                         since_sync = 0
                     now = time.monotonic()
                     if now - mark_t >= 1.0:
@@ -215,10 +222,11 @@ class Worker:
                     delay = harvest_proto.pace_s(sent, now - started, cfg['rate_bps'])
                     if delay > 0:
                         time.sleep(delay)
-            except BaseException:
-                commit()  # what arrived is kept: the next attempt resumes after it (SIGTERM, window end, a drop)
-                raise
-            commit()
+            finally:
+                # what arrived is kept: the next attempt resumes after it (the end, SIGTERM, the window, a drop)
+                syncer.close()
+                os.fdatasync(handle.fileno())
+                recorded(committed)
         return committed
 
     # ----------------------------------------------------------------------------------- delivering
@@ -328,7 +336,8 @@ class Worker:
                 if later and min(later) - now <= self.cfg['recheck_s'] and (self.deadline is None
                                                                             or min(later) < self.deadline):
                     self.current = {}
-                    self.report('backing off', 'next try in %d s' % (min(later) - now), force=True)
+                    self.report('backing off', 'next try in %d s' % (min(later) - now), force=True,
+                                quiet_s=int(min(later) - now) + 1)
                     time.sleep(max(0.1, min(later) - now))
                     continue
                 break
