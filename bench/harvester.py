@@ -67,9 +67,10 @@ def make_file(path, size):
 
 
 def control(path, payload=None):
-    req = urllib.request.Request('http://127.0.0.1:%d%s' % (PORT, path), method='POST' if payload is not None else 'GET',
+    req = urllib.request.Request('http://127.0.0.1:%d%s' % (PORT, path),  # noqa: S310 (loopback only)
+                                 method='POST' if payload is not None else 'GET',
                                  data=json.dumps(payload).encode() if payload is not None else None)
-    with urllib.request.urlopen(req, timeout=10) as resp:  # noqa: S310 (loopback)
+    with urllib.request.urlopen(req, timeout=10) as resp:  # noqa: S310 (loopback only)
         return json.loads(resp.read())
 
 
@@ -150,7 +151,8 @@ def main():
                      '  (target <= %.2f: %s)' % (TARGET_RATIO, 'met' if ratio <= TARGET_RATIO else 'MISSED')
                      if rate else '  (no target)'))
             print('%-8s CPU per GB: curl %.2f s, worker %.2f s (user + system; load-independent, unlike the times)'
-                  % ('', statistics.median(curl_cpu) * (1 << 30) / size, statistics.median(worker_cpu) * (1 << 30) / size))
+                  % ('', statistics.median(curl_cpu) * (1 << 30) / size,
+                     statistics.median(worker_cpu) * (1 << 30) / size))
             if rate and ratio > TARGET_RATIO:
                 failed = True
         small = worker_run('small.bin', 16 << 20, spool)['vm_hwm_kb']

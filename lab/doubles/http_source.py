@@ -150,7 +150,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.source.record(entry)
 
     def serve(self, path, fault, number, entry):
-        handle = open(path, 'rb')  # opened once: a change between attempts does not alter this response
+        # opened once: a change between attempts does not alter this response
+        handle = open(path, 'rb')  # noqa: SIM115 (closed in the finally below, after the body)
         try:
             stat = os.fstat(handle.fileno())
             size, etag = stat.st_size, etag_of(stat)
@@ -236,21 +237,21 @@ class Handler(http.server.BaseHTTPRequestHandler):
         except OSError:
             entry['complete'] = False
             entry['sent'] = sent
-            return None
+            return
         entry['sent'] = sent
         entry['complete'] = sent == length
         if sent < length:
             # a reset, not a polite close: what a dropped link or a killed mirror process looks like
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))
             sock.close()
-        return None
+        return
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n', 1)[0])
     parser.add_argument('--root', required=True)
     parser.add_argument('--port', type=int, default=8080)
-    parser.add_argument('--bind', default='0.0.0.0')
+    parser.add_argument('--bind', default='0.0.0.0')  # noqa: S104 (a lab container's own network)
     parser.add_argument('--sums', help='checksum file to write into the root (sha256sum format)')
     parser.add_argument('--faults', help='a JSON file of faults to start with')
     parser.add_argument('--log', help='append every request to this JSON-lines file too')

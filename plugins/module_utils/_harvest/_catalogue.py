@@ -147,7 +147,8 @@ def _entry(where, raw):
                              '(like wiki or docs/python), got %r' % (where, dataset))
     entry['dataset'] = dataset
     if raw.get('tiers') is not None:
-        entry['tiers'] = _strings('%s.tiers' % where, raw['tiers'], lambda t: t in TIERS, 'tiers (%s)' % ', '.join(TIERS))
+        entry['tiers'] = _strings('%s.tiers' % where, raw['tiers'], lambda t: t in TIERS,
+                                  'tiers (%s)' % ', '.join(TIERS))
     if raw.get('networks') is not None:
         entry['networks'] = _strings('%s.networks' % where, raw['networks'], _network, 'CIDRs like 10.0.20.0/24')
     if raw.get('hosts') is not None:
@@ -202,7 +203,8 @@ def edge_hosts(views, tiers=TIERS, heavy_roles=HEAVY_ROLES):
             excluded[view['name']] = ('role %s: the heavy machines never touch the public web'
                                       % ', '.join(heavy))
         elif view.get('tier') not in tiers:
-            excluded[view['name']] = 'tier %s is not one of the harvest tiers (%s)' % (view.get('tier'), ', '.join(tiers))
+            excluded[view['name']] = 'tier %s is not one of the harvest tiers (%s)' % (view.get('tier'),
+                                                                                        ', '.join(tiers))
         else:
             eligible.append(view)
     return eligible, excluded

@@ -152,7 +152,8 @@ def open_get(url, headers, timeout, ca_file, user_agent):
     for _hop in range(6):
         conn, path = connect(url, timeout, ca_file)
         try:
-            conn.request('GET', path, headers=dict(headers, **{'User-Agent': user_agent, 'Accept-Encoding': 'identity'}))
+            conn.request('GET', path,
+                         headers=dict(headers, **{'User-Agent': user_agent, 'Accept-Encoding': 'identity'}))
             resp = conn.getresponse()
         except (OSError, http.client.HTTPException) as exc:
             conn.close()

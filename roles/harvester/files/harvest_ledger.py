@@ -124,7 +124,8 @@ def edge_state(report, received_at, now, interval_s):
 
     A worker reports every ``interval_s`` while it runs and once when it stops. It is ``silent`` when it
     was working (downloading, uploading, backing off, in window) and nothing came for three intervals, or for
-    the ``quiet_s`` it announced before a backoff sleep and two intervals more (powered off, crashed, cut off); ``waiting`` past its window's opening with no report is ``silent``
+    the ``quiet_s`` it announced before a backoff sleep and two intervals more (powered off, crashed, cut
+    off); ``waiting`` past its window's opening with no report is ``silent``
     too (it should have woken). ``unknown``: never reported.
     """
     if not report:

@@ -147,7 +147,8 @@ class Officer:
             if offset != held:
                 return 200, {'verdict': 'send', 'offset': held}
             if offset + length != meta['size']:
-                return 400, {'error': 'offset %d + length %d is not the offered size %d' % (offset, length, meta['size'])}
+                return 400, {'error': 'offset %d + length %d is not the offered size %d'
+                                      % (offset, length, meta['size'])}
             self.uploading.add(sha)
         try:
             with open(part, 'ab') as handle:

@@ -101,7 +101,8 @@ def render_html(status):
            '<h1>Edge harvesters and the archive</h1>',
            '<p class="muted">Officer %s, archive %s, at %s. %d files archived (%s), %d rejected, %d in quarantine, '
            '%d of %d edges working.</p>' % (_e(status['officer']), _e(status['archive']), when,
-                                           totals['archived_files'], harvest_ledger.human_bytes(totals['archived_bytes']),
+                                           totals['archived_files'],
+                                           harvest_ledger.human_bytes(totals['archived_bytes']),
                                            totals['rejected'], totals['in_quarantine'], totals['edges_working'],
                                            totals['edges']),
            '<h2>Edges</h2><table><tr><th>Host</th><th>State</th><th>Item, progress</th><th>Speed</th><th>ETA</th>'
@@ -120,7 +121,8 @@ def render_html(status):
         out.append('<table><tr><th>Source</th><th>From</th><th>Size</th><th>State</th><th>SHA-256</th></tr>')
         out.extend('<tr><td>%s</td><td>%s</td><td class="num">%s</td><td>%s %s</td><td class="mono">%s</td></tr>'
                    % (_e(q.get('name')), _e(q.get('host')), harvest_ledger.human_bytes(q.get('size')),
-                      _e(q.get('status')), _e(q.get('reason') or ''), _e(q.get('sha256'))) for q in status['quarantine'])
+                      _e(q.get('status')), _e(q.get('reason') or ''), _e(q.get('sha256')))
+                   for q in status['quarantine'])
         out.append('</table>')
     else:
         out.append('<p class="muted">Empty.</p>')

@@ -15,6 +15,7 @@ parts/<name>.part and done/<name>. README section "Edge harvesters" documents bo
 """
 
 import argparse
+import contextlib
 import fcntl
 import hashlib
 import http.client
@@ -112,10 +113,8 @@ class Worker:
                          'last_signal': self.last_signal}, **self.current)
         progress.update(extra)
         write_atomic(self.progress_file, json.dumps(progress, sort_keys=True, indent=1).encode())
-        try:
+        with contextlib.suppress(TransferError):  # the view then shows this host as silent; the work goes on
             self.officer.post('/v1/status', progress)
-        except TransferError:
-            pass  # the view then shows this host as silent; the work goes on
 
     # ------------------------------------------------------------------------------------- fetching
 
@@ -217,7 +216,8 @@ class Worker:
                         rate = harvest_proto.ewma(rate, (sent - mark_b) / (now - mark_t))
                         mark_t, mark_b = now, sent
                         self.current = {'item': name, 'bytes': committed, 'total': st.get('total'),
-                                        'rate_bps': int(rate), 'eta_s': harvest_proto.eta_s(st.get('total'), committed, rate)}
+                                        'rate_bps': int(rate),
+                                        'eta_s': harvest_proto.eta_s(st.get('total'), committed, rate)}
                         self.report('downloading', 'fetching %s' % name)
                     delay = harvest_proto.pace_s(sent, now - started, cfg['rate_bps'])
                     if delay > 0:
@@ -311,7 +311,8 @@ class Worker:
             if st['permanent']:
                 st['status'] = 'failed'
             wait = harvest_proto.backoff_s(st['attempts'], self.cfg['backoff_base_s'],
-                                           self.cfg['backoff_max_s'] * (4 if exc.permanent else 1), random.random())
+                                           self.cfg['backoff_max_s'] * (4 if exc.permanent else 1),
+                                           random.random())  # noqa: S311 (jitter, not a secret)
             st['next_try'] = time.time() + max(wait, exc.retry_after or 0)
             self.save()
             self.current = {}
@@ -350,7 +351,8 @@ class Worker:
                 return 0
         self.current = {}
         left = [n for _w, n in self.pending(time.time())]
-        failed = [n for n in sorted(self.items) if self.state['items'].get(n, {}).get('status') in ('failed', 'rejected')]
+        failed = [n for n in sorted(self.items)
+                  if self.state['items'].get(n, {}).get('status') in ('failed', 'rejected')]
         if left:
             self.report('waiting', '%d left for the next window: %s' % (len(left), ', '.join(left)), force=True)
         elif failed:
@@ -370,7 +372,7 @@ def main():
     with open(config['key_file']) as handle:
         key = bytes.fromhex(handle.read().strip())
     os.makedirs(config['spool'], mode=0o750, exist_ok=True)
-    lock = open(os.path.join(config['spool'], 'lock'), 'w')
+    lock = open(os.path.join(config['spool'], 'lock'), 'w')  # noqa: SIM115 (held until the process exits)
     try:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:

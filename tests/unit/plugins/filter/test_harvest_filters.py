@@ -19,12 +19,14 @@ HOSTVARS = {
 }
 CATALOGUE = [
     {'name': 'wiki', 'url': 'https://h/wiki.zim', 'checksum_url': 'https://h/SHA256SUMS', 'size': 4000},
-    {'name': 'feed', 'url': 'https://h/feed.xml', 'allow_unverified': True, 'schedule': 'hourly', 'tiers': ['ultralow']},
+    {'name': 'feed', 'url': 'https://h/feed.xml', 'allow_unverified': True, 'schedule': 'hourly',
+     'tiers': ['ultralow']},
 ]
 
 
 def test_the_example_edges():
-    plan = harvest_plan(host_views(HOSTVARS, ['pi5', 'penny', 'jetson']), CATALOGUE, capacity={'pi5': '5000', 'penny': None})
+    plan = harvest_plan(host_views(HOSTVARS, ['pi5', 'penny', 'jetson']), CATALOGUE,
+                        capacity={'pi5': '5000', 'penny': None})
     assert [e['name'] for e in plan['hosts']['pi5']] == ['wiki']
     assert [e['name'] for e in plan['hosts']['penny']] == ['feed']
     assert plan['excluded'] == {'jetson': 'role inference: the heavy machines never touch the public web'}

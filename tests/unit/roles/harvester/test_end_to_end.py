@@ -13,9 +13,8 @@ import sys
 import time
 import urllib.request
 
-import pytest
-
 import harvest_proto
+import pytest
 
 FILES = os.path.dirname(harvest_proto.__file__)
 ROOT = os.path.abspath(os.path.join(FILES, '..', '..', '..'))
@@ -48,7 +47,7 @@ def sha(path):
 
 
 def post(url, payload):
-    req = urllib.request.Request(url, data=json.dumps(payload).encode(), method='POST')
+    req = urllib.request.Request(url, data=json.dumps(payload).encode(), method='POST')  # noqa: S310 (loopback)
     with urllib.request.urlopen(req, timeout=10) as resp:  # noqa: S310 (loopback)
         return json.loads(resp.read())
 
@@ -73,15 +72,18 @@ def lab(tmp_path):
     sport, oport = free_port(), free_port()
     base = 'http://127.0.0.1:%d' % sport
     catalogue = []
-    for name, host, over in (('big', 'py', {}), ('changing', 'py', {}), ('corrupt', 'py', {'sha256': sha(src / 'corrupt.bin')}),
+    for name, host, over in (('big', 'py', {}), ('changing', 'py', {}),
+                             ('corrupt', 'py', {'sha256': sha(src / 'corrupt.bin')}),
                              ('mirror', 'py', {}), ('small', 'sh', {}), ('norange', 'sh', {}), ('slow', 'py', {})):
-        entry = {'name': name, 'url': '%s/%s.bin' % (base, name), 'filename': name + '.bin', 'size': None, 'sha256': None,
+        entry = {'name': name, 'url': '%s/%s.bin' % (base, name), 'filename': name + '.bin', 'size': None,
+                 'sha256': None,
                  'checksum_url': base + '/SHA256SUMS', 'checksum_name': name + '.bin', 'allow_unverified': False,
                  'refresh_s': 0, 'dataset': 'd', 'host': host}
         entry.update(over)
         catalogue.append(entry)
     officer_cfg = {'host': 'logic', 'listen': '127.0.0.1', 'port': oport, 'keys_dir': str(keys),
-                   'quarantine': str(tmp_path / 'q'), 'rejected': str(tmp_path / 'rej'), 'archive': str(tmp_path / 'archive'),
+                   'quarantine': str(tmp_path / 'q'), 'rejected': str(tmp_path / 'rej'),
+                   'archive': str(tmp_path / 'archive'),
                    'state_dir': str(tmp_path / 'state'), 'view_dir': str(tmp_path / 'view'), 'skew_s': 300,
                    'check_interval_s': 3600, 'report_interval_s': 1, 'checksum_timeout_s': 5, 'ca_file': None,
                    'user_agent': 'test', 'catalogue': catalogue}
@@ -89,13 +91,15 @@ def lab(tmp_path):
     procs = [subprocess.Popen([sys.executable, SOURCE, '--root', str(src), '--port', str(sport), '--bind', '127.0.0.1',
                                '--sums', 'SHA256SUMS'], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True),
              subprocess.Popen([sys.executable, os.path.join(FILES, 'harvest_officer.py'), '--config',
-                               str(tmp_path / 'officer.json')], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)]
+                               str(tmp_path / 'officer.json')],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)]
     try:
         wait_port(sport, procs[0])
         wait_port(oport, procs[1])
 
         def worker_cfg(host, names, **over):
-            cfg = {'host': host, 'officer_url': 'http://127.0.0.1:%d' % oport, 'key_file': str(keys / ('%s.key' % host)),
+            cfg = {'host': host, 'officer_url': 'http://127.0.0.1:%d' % oport,
+                   'key_file': str(keys / ('%s.key' % host)),
                    'spool': str(tmp_path / ('spool-' + host)), 'window': {'always': True, 'text': 'always'},
                    'rate_bps': 0, 'upload_rate_bps': 0, 'chunk_bytes': MiB, 'buffer_bytes': 65536,
                    'stall_timeout_s': 2, 'connect_timeout_s': 5, 'backoff_base_s': 0.1, 'backoff_max_s': 0.5,
@@ -145,7 +149,8 @@ def test_faults_are_survived_and_nothing_bad_is_promoted(lab):
     assert state['corrupt']['status'] == 'rejected' and 'the catalogue says' in state['corrupt']['last_error']
     assert progress(lab, 'py')['state'] == 'waiting'  # the rejected file is fetched again later
     # the shell worker: a server that ignores Range restarts from 0
-    run_sh = subprocess.run(['/bin/sh', os.path.join(FILES, 'harvest-worker.sh'), str(shell_conf(lab, ['small', 'norange']))],
+    conf = shell_conf(lab, ['small', 'norange'])
+    run_sh = subprocess.run(['/bin/sh', os.path.join(FILES, 'harvest-worker.sh'), str(conf)],
                             capture_output=True, text=True, timeout=60, check=False)
     assert run_sh.returncode == 0, run_sh.stderr
     assert sha(archive / 'd' / 'norange.bin') == sha(lab['src'] / 'norange.bin')
@@ -169,8 +174,10 @@ def shell_conf(lab, names):
     items.write_text(''.join('%s\t%s\t%s\t-\t0\td\n' % (e['name'], e['url'], e['filename']) for e in entries))
     conf = tmp / 'worker.conf'
     conf.write_text('\n'.join([
-        'HOST=sh', 'OFFICER_URL=%s' % lab['officer'], 'KEY_FILE=%s' % (lab['keys'] / 'sh.key'), 'SPOOL=%s' % (tmp / 'spool-sh'),
-        'ITEMS=%s' % items, 'WINDOW_ALWAYS=1', 'WINDOW_START_S=0', 'WINDOW_DURATION_S=86400', "WINDOW_DAYS='0 1 2 3 4 5 6'",
+        'HOST=sh', 'OFFICER_URL=%s' % lab['officer'], 'KEY_FILE=%s' % (lab['keys'] / 'sh.key'),
+        'SPOOL=%s' % (tmp / 'spool-sh'),
+        'ITEMS=%s' % items, 'WINDOW_ALWAYS=1', 'WINDOW_START_S=0', 'WINDOW_DURATION_S=86400',
+        "WINDOW_DAYS='0 1 2 3 4 5 6'",
         'WINDOW_TEXT=always', 'RATE_BPS=0', 'CHUNK_BYTES=262144', 'STALL_TIMEOUT_S=2', 'CONNECT_TIMEOUT_S=5',
         'BACKOFF_BASE_S=1', 'BACKOFF_MAX_S=2', 'REPORT_INTERVAL_S=1', 'REJECTED_RETRY_S=3600', 'MAX_REJECTIONS=3',
         'KEEP_AFTER_ARCHIVE=0', 'RECHECK_S=5', 'USER_AGENT=test', 'CA_FILE=', '']))
@@ -218,7 +225,7 @@ def test_a_killed_worker_loses_at_most_one_chunk(lab):
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     state = json.loads((lab['tmp'] / 'spool-py' / 'state.json').read_text())['items']['big']
-    assert 0 < state['committed'] and part.stat().st_size - state['committed'] <= MiB
+    assert state['committed'] > 0 and part.stat().st_size - state['committed'] <= MiB
     assert run_worker(cfg).returncode == 0
     resumed = [e for e in get(lab['source'] + '/_control/log') if e['path'] == '/big.bin'][-1]
     assert resumed['range'] == 'bytes=%d-' % state['committed']

@@ -2,9 +2,8 @@
 
 import time
 
-import pytest
-
 import harvest_ledger as ledger
+import pytest
 
 A, B = 'a' * 64, 'b' * 64
 
@@ -35,7 +34,8 @@ ENTRY = {'name': 'wiki', 'url': 'http://h/wiki.zim', 'filename': 'wiki.zim', 'da
      ('reject', 'SHA-256 %s, http://h/SUMS publishes %s' % (B, A), None)),
     ({'checksum_url': 'http://h/SUMS'}, 10, A, None,
      ('wait', 'the published checksum file http://h/SUMS could not be read yet', None)),
-    ({'checksum_url': 'http://h/SUMS'}, 10, A, {'other': A}, ('wait', 'http://h/SUMS does not list wiki.zim yet', None)),
+    ({'checksum_url': 'http://h/SUMS'}, 10, A, {'other': A},
+     ('wait', 'http://h/SUMS does not list wiki.zim yet', None)),
     ({'allow_unverified': True}, 10, A, None, ('promote', None, 'unverified')),
     ({}, 10, A, None, ('reject', 'no sha256 or checksum_url to prove it against', None)),
     # the catalogue's own hash wins over a published file

@@ -3,9 +3,8 @@
 import hashlib
 import hmac
 
-import pytest
-
 import harvest_proto as proto
+import pytest
 
 KEY = bytes.fromhex('11' * 32)
 BODY_SHA = proto.sha256_hex(b'{}')
@@ -13,7 +12,8 @@ NONCE = '0123456789abcdef0123456789abcdef'
 
 
 def headers(**over):
-    out = {k.lower(): v for k, v in proto.signed_headers(KEY, 'POST', '/v1/offer', 'pi5', 1000, NONCE, BODY_SHA).items()}
+    signed = proto.signed_headers(KEY, 'POST', '/v1/offer', 'pi5', 1000, NONCE, BODY_SHA)
+    out = {k.lower(): v for k, v in signed.items()}
     out.update(over)
     return out
 

@@ -35,7 +35,8 @@ def test_status_json():
     out = status()
     assert [e['host'] for e in out['edges']] == ['penny', 'pi5', 'stray']
     penny, pi5, stray = out['edges']
-    assert (penny['state'], penny['assigned'], penny['worker'], penny['window']) == ('unknown', ['feed'], 'shell', 'always')
+    assert (penny['state'], penny['assigned'], penny['worker'], penny['window']) == (
+        'unknown', ['feed'], 'shell', 'always')
     assert (pi5['state'], pi5['eta_s'], pi5['assigned']) == ('downloading', 30, ['wiki', 'docs'])
     assert stray['assigned'] == []
     assert [p['name'] for p in out['promotions']] == ['feed', 'docs']

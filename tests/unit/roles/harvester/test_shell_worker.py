@@ -4,9 +4,8 @@ with harvest_proto.py, run by /bin/sh (dash on Debian, as on the hosts without P
 import os
 import subprocess
 
-import pytest
-
 import harvest_proto as proto
+import pytest
 
 SCRIPT = os.path.join(os.path.dirname(proto.__file__), 'harvest-worker.sh')
 
@@ -27,7 +26,8 @@ def run_sh(body, tmp_path, env=None):
                           env=dict(os.environ, **(env or {}))).stdout
 
 
-@pytest.mark.parametrize('key', ['00' * 32, 'ff' * 32, '0123456789abcdef' * 4, '365c' * 16])  # the role's keys: 32 bytes
+# the role's keys are 32 bytes (the role checks for 64 hex digits)
+@pytest.mark.parametrize('key', ['00' * 32, 'ff' * 32, '0123456789abcdef' * 4, '365c' * 16])
 def test_hmac_matches_python(tmp_path, key):
     (tmp_path / 'key').write_text(key + '\n')
     stamp, nonce, content = 1796083157, '00ff' * 8, proto.sha256_hex(b'{"name": "x"}')

@@ -158,7 +158,8 @@ def test_capacity_limits_and_reasons():
 
 
 def test_room_is_used_up_as_sources_are_placed():
-    entries = parse_catalogue([src(name='a', url='http://h/a', size=3 * GB), src(name='b', url='http://h/b', size=3 * GB)])
+    entries = parse_catalogue([src(name='a', url='http://h/a', size=3 * GB),
+                               src(name='b', url='http://h/b', size=3 * GB)])
     plan = assign(entries, [view('pi5')], {'pi5': 5 * GB})
     assert [e['name'] for e in plan['hosts']['pi5']] == ['a']
     assert plan['unassigned'][0]['name'] == 'b'
