@@ -15,7 +15,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 export CONTAINERS_CONF := $(CURDIR)/lab/containers.conf
 LAB_INVENTORY := inventory/lab
 
-.PHONY: help venv test units golden sanity lint molecule report bench bench-wake bench-slurm clean lab lab-up lab-down lab-prereqs lab-images
+.PHONY: help venv test units golden sanity lint molecule report bench bench-wake bench-slurm bench-harvester clean lab lab-up lab-down lab-prereqs lab-images
 
 help:
 	@echo "make lab      - the simulated homelab: install podman & co, build images, start it, run playbooks/site.yml"
@@ -28,6 +28,7 @@ help:
 	@echo "make bench   - benchmarks under bench/ (not part of make test)"
 	@echo "make bench-wake - wake latency in the running lab (after make lab)"
 	@echo "make bench-slurm - sbatch to job start on a sleeping Slurm node (molecule/slurm's cluster)"
+	@echo "make bench-harvester - the harvest worker against curl on the same link, and its peak memory for 1 GB"
 
 $(STAMP): requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null || { echo "make: $(PYTHON) is missing; install python3 and python3-venv" >&2; exit 1; }
@@ -62,11 +63,12 @@ sanity: venv
 	tests/sanity/run.sh
 
 lint: venv
-	$(BIN)/ruff check plugins tests bench lab
+	$(BIN)/ruff check plugins roles tests bench lab
 	$(BIN)/ansible-lint --profile production
 
 report: venv lab-prereqs
 	tests/integration/targets/power_report/runme.sh
+	tests/integration/targets/harvest_view/runme.sh
 
 molecule: venv lab-images
 	tests/molecule/run.sh
@@ -97,6 +99,10 @@ bench-wake: venv
 
 bench-slurm: venv lab-images
 	bench/slurm_cluster.sh $(BIN)/python bench/slurm_wake.py
+
+bench-harvester: venv
+	@command -v curl >/dev/null || { echo "make: bench-harvester compares against curl; apt-get install curl" >&2; exit 2; }
+	$(BIN)/python bench/harvester.py
 
 clean:
 	rm -rf .build .pytest_cache .ruff_cache tests/output

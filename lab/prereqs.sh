@@ -5,9 +5,10 @@ set -euo pipefail
 
 # chromium: headless, to render the power report the way a browser shows it (make test)
 # gcc: builds the lab's uptime shim for slurmd in the compute containers (lab/slurm/fakeuptime.c)
-need_cmds=(podman runc debootstrap ssh ssh-keygen python3 chromium gcc)
+# curl: the harvester's shell worker in its loopback test, and the baseline of bench/harvester.py
+need_cmds=(podman runc debootstrap ssh ssh-keygen python3 chromium gcc curl)
 declare -A pkg_of=([podman]=podman [runc]=runc [debootstrap]=debootstrap [ssh]=openssh-client
-                   [ssh-keygen]=openssh-client [python3]=python3 [chromium]=chromium [gcc]=gcc)
+                   [ssh-keygen]=openssh-client [python3]=python3 [chromium]=chromium [gcc]=gcc [curl]=curl)
 extra_pkgs=(netavark aardvark-dns iptables uidmap python3-venv libc6-dev)
 
 missing=()

@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 # Copyright: (c) 2026, homelab.cluster contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The harvest view: one static page (index.html, no script, nothing fetched) and its data (status.json) in

@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 # Copyright: (c) 2026, homelab.cluster contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The edge harvest worker (homelab.cluster.harvester): fetch the sources assigned to this host inside its
