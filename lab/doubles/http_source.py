@@ -45,6 +45,7 @@ class Source:
         self.served = {}  # path -> responses so far
         self.log = []
         self.lock = threading.Lock()
+        self.digests = {}  # (name, size, mtime_ns) -> sha256: a change rehashes only the changed file
         if sums:
             self.write_sums()
 
@@ -54,11 +55,15 @@ class Source:
             path = os.path.join(self.root, name)
             if name == self.sums or name.endswith('.v2') or name.startswith('.') or not os.path.isfile(path):
                 continue
-            digest = hashlib.sha256()
-            with open(path, 'rb') as handle:
-                for block in iter(lambda: handle.read(1 << 20), b''):
-                    digest.update(block)
-            lines.append('%s  %s\n' % (digest.hexdigest(), name))
+            stat = os.stat(path)
+            key = (name, stat.st_size, stat.st_mtime_ns)
+            if key not in self.digests:
+                digest = hashlib.sha256()
+                with open(path, 'rb') as handle:
+                    for block in iter(lambda: handle.read(1 << 20), b''):
+                        digest.update(block)
+                self.digests[key] = digest.hexdigest()
+            lines.append('%s  %s\n' % (self.digests[key], name))
         tmp = os.path.join(self.root, '.%s.tmp' % self.sums)
         with open(tmp, 'w') as handle:
             handle.writelines(lines)

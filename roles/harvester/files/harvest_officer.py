@@ -149,9 +149,9 @@ class Officer:
                 return 400, {'error': 'offset %d + length %d is not the offered size %d'
                                       % (offset, length, meta['size'])}
             self.uploading.add(sha)
+        left = length
         try:
             with open(part, 'ab') as handle:
-                left = length
                 while left:
                     chunk = stream.read(min(left, 1 << 20))
                     if not chunk:
@@ -160,6 +160,8 @@ class Officer:
                     left -= len(chunk)
                 handle.flush()
                 os.fsync(handle.fileno())
+        except OSError as exc:  # a full quarantine: the edge keeps its copy and says why in the view
+            return 507, {'error': 'quarantine on %s: %s' % (self.cfg['host'], exc)}
         finally:
             with self.lock:
                 self.uploading.discard(sha)

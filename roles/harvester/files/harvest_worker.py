@@ -201,8 +201,11 @@ class Worker:
                     if not count:
                         break
                     written = 0
-                    while written < count:
-                        written += handle.write(view[written:count])
+                    try:
+                        while written < count:
+                            written += handle.write(view[written:count])
+                    except OSError as exc:  # a full disk: say so, keep what is there, try again later
+                        raise TransferError('writing %s at byte %d: %s' % (part, committed, exc)) from None
                     digest.update(view[:count])
                     committed += count
                     sent += count
@@ -290,7 +293,8 @@ class Worker:
             self.report('in window', 'officer unreachable: %s' % exc.reason, force=True)
             return
         for name, record in (answer.get('archived') or {}).items():
-            if name in self.items and not self.items[name].get('refresh_s'):
+            if (name in self.items and not self.items[name].get('refresh_s')
+                    and record.get('url') == self.items[name]['url']):
                 st = self.item_state(name)
                 if st.get('status') != 'archived':
                     st.update({'status': 'archived', 'archived_at': record.get('promoted_at'),
