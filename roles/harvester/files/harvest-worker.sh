@@ -260,7 +260,7 @@ deliver() {  # NAME URL FILENAME -> 0 done (archived, rejected or pending), 1 fa
       st_set "$1" status rejected; st_set "$1" rejections $(($(st_get "$1" rejections || echo 0) + 1))
       st_set "$1" last_error "rejected by the officer: $_reason"; st_set "$1" validator ''
       st_set "$1" next_try $(($(now) + REJECTED_RETRY_S)); rm -f "$_file" ;;
-    pending) st_set "$1" status delivered; st_set "$1" last_error "$_reason"; st_set "$1" next_try $(($(now) + BACKOFF_MAX_S)) ;;
+    pending) st_set "$1" status delivered; st_set "$1" last_error "$_reason"; st_set "$1" next_try $(($(now) + RECHECK_S + 1)) ;;
     *) st_set "$1" last_error "officer answered: $(head -c 200 "$TMP/answer")"; return 1 ;;
   esac
   return 0

@@ -264,9 +264,9 @@ class Worker:
                        'validator': None, 'last_error': 'rejected by the officer: %s' % answer.get('reason'),
                        'next_try': time.time() + self.cfg['rejected_retry_s']})
             os.unlink(path)
-        elif verdict == 'pending':
+        elif verdict == 'pending':  # the officer holds it and proves it on its own; ask again on the next run
             st.update({'status': 'delivered', 'last_error': answer.get('reason'),
-                       'next_try': time.time() + self.cfg['backoff_max_s']})
+                       'next_try': time.time() + self.cfg['recheck_s'] + 1})
         else:
             raise TransferError('officer answered %r' % (answer,))
         self.save()

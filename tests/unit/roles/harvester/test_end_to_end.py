@@ -63,7 +63,7 @@ def lab(tmp_path):
     src.mkdir()
     keys.mkdir()
     data = {'big.bin': 16 * MiB, 'changing.bin': 6 * MiB, 'changing.bin.v2': 6 * MiB, 'corrupt.bin': 2 * MiB,
-            'norange.bin': 3 * MiB, 'small.bin': 64 * 1024, 'slow.bin': 8 * MiB}
+            'norange.bin': 3 * MiB, 'small.bin': 64 * 1024, 'slow.bin': 8 * MiB, 'unlisted.bin': 100 * 1024}
     for name, size in data.items():
         (src / name).write_bytes(os.urandom(size))
     shutil.copy(src / 'small.bin', src / 'mirror.bin')
@@ -74,6 +74,7 @@ def lab(tmp_path):
     catalogue = []
     for name, host, over in (('big', 'py', {}), ('changing', 'py', {}),
                              ('corrupt', 'py', {'sha256': sha(src / 'corrupt.bin')}),
+                             ('unlisted', 'py', {'checksum_url': base + '/LATER_SUMS'}),
                              ('mirror', 'py', {}), ('small', 'sh', {}), ('norange', 'sh', {}), ('slow', 'py', {})):
         entry = {'name': name, 'url': '%s/%s.bin' % (base, name), 'filename': name + '.bin', 'size': None,
                  'sha256': None,
@@ -243,3 +244,18 @@ def test_memory_does_not_grow_with_the_file(lab):
     # peak resident memory (VmHWM) of a process that fetched 64 KiB and of one that fetched 16 MiB
     assert abs(big - small) < 2048
     assert big < 32768
+
+
+def test_a_file_waits_in_quarantine_until_its_checksum_is_published(lab):
+    cfg = lab['worker_cfg']('py', ['unlisted'], recheck_s=1)
+    assert run_worker(cfg).returncode == 0
+    state = json.loads((lab['tmp'] / 'spool-py' / 'state.json').read_text())['items']['unlisted']
+    assert state['status'] == 'delivered' and 'could not be read yet' in state['last_error']
+    view = json.loads((lab['tmp'] / 'view' / 'status.json').read_text())
+    assert [q['status'] for q in view['quarantine']] == ['pending']
+    assert not (lab['tmp'] / 'archive' / 'd' / 'unlisted.bin').exists()
+    (lab['src'] / 'LATER_SUMS').write_text('%s  unlisted.bin\n' % sha(lab['src'] / 'unlisted.bin'))
+    time.sleep(2.1)  # the next run (the timer's recheck) offers it again; the officer checks the published file again
+    assert run_worker(cfg).returncode == 0
+    assert sha(lab['tmp'] / 'archive' / 'd' / 'unlisted.bin') == sha(lab['src'] / 'unlisted.bin')
+    assert json.loads((lab['tmp'] / 'spool-py' / 'state.json').read_text())['items']['unlisted']['status'] == 'archived'
