@@ -125,7 +125,7 @@ def main():
                                '--bind', '127.0.0.1', '--port', str(PORT)], stdout=subprocess.DEVNULL)
     failed = False
     try:
-        for _ in range(100):
+        for _wait in range(100):
             with socket.socket() as probe:
                 if probe.connect_ex(('127.0.0.1', PORT)) == 0:
                     break
@@ -136,7 +136,7 @@ def main():
         for link, rate in (('gigabit', GIGABIT), ('loopback', None)):
             control('/_control/faults', {'big.bin': {'rate_bps': rate}} if rate else {})
             worker_s, curl_s, peaks, worker_cpu, curl_cpu = [], [], [], [], []
-            for _ in range(args.runs):
+            for _run in range(args.runs):
                 seconds, cpu = curl_run('big.bin', target)
                 curl_s.append(seconds)
                 curl_cpu.append(cpu)
@@ -145,9 +145,8 @@ def main():
                 worker_cpu.append(result['cpu'])
                 peaks.append(result['vm_hwm_kb'])
             ratio = statistics.median(worker_s) / statistics.median(curl_s)
-            mbps = lambda s: size / s / 1e6  # noqa: E731
             print('%-8s curl %6.1f MB/s  worker %6.1f MB/s  worker/curl time %.3f%s'
-                  % (link, mbps(statistics.median(curl_s)), mbps(statistics.median(worker_s)), ratio,
+                  % (link, size / statistics.median(curl_s) / 1e6, size / statistics.median(worker_s) / 1e6, ratio,
                      '  (target <= %.2f: %s)' % (TARGET_RATIO, 'met' if ratio <= TARGET_RATIO else 'MISSED')
                      if rate else '  (no target)'))
             print('%-8s CPU per GB: curl %.2f s, worker %.2f s (user + system; load-independent, unlike the times)'

@@ -203,8 +203,8 @@ def edge_hosts(views, tiers=TIERS, heavy_roles=HEAVY_ROLES):
             excluded[view['name']] = ('role %s: the heavy machines never touch the public web'
                                       % ', '.join(heavy))
         elif view.get('tier') not in tiers:
-            excluded[view['name']] = 'tier %s is not one of the harvest tiers (%s)' % (view.get('tier'),
-                                                                                        ', '.join(tiers))
+            excluded[view['name']] = 'tier %s is not one of the harvest tiers (%s)' % (
+                view.get('tier'), ', '.join(tiers))
         else:
             eligible.append(view)
     return eligible, excluded

@@ -91,4 +91,3 @@ def parse_window(value, where='window'):
         calendar, day_text = '%s *-*-* %s' % (','.join(names), _hms(start)), 'starting ' + ','.join(names)
     return {'always': False, 'start_s': start, 'end_s': end, 'duration_s': duration, 'days': days,
             'on_calendar': calendar, 'text': '%s-%s %s' % (_short(start), _short(end), day_text)}
-

@@ -162,8 +162,8 @@ def open_get(url, headers, timeout, ca_file, user_agent):
             location = resp.getheader('Location')
             resp.close()
             conn.close()
-            url = location if '://' in location else '%s://%s%s' % (urlsplit(url).scheme, urlsplit(url).netloc,
-                                                                     location)
+            base = urlsplit(url)
+            url = location if '://' in location else '%s://%s%s' % (base.scheme, base.netloc, location)
             continue
         return conn, resp, url
     raise TransferError('GET %s: more than five redirects' % url)

@@ -67,8 +67,8 @@ def verdict(entry, size, sha256, published=None):
             return 'wait', 'the published checksum file %s could not be read yet' % entry['checksum_url'], None
         digest = published_digest(published, entry.get('checksum_name') or entry['filename'])
         if digest is None:
-            return 'wait', '%s does not list %s yet' % (entry['checksum_url'],
-                                                       entry.get('checksum_name') or entry['filename']), None
+            name = entry.get('checksum_name') or entry['filename']
+            return 'wait', '%s does not list %s yet' % (entry['checksum_url'], name), None
         if sha256 != digest:
             return 'reject', 'SHA-256 %s, %s publishes %s' % (sha256, entry['checksum_url'], digest), None
         return 'promote', None, 'published'

@@ -99,11 +99,10 @@ def render_html(status):
            '<title>Harvest: edge harvesters and the archive</title><style>%s</style></head><body>' % _CSS,
            '<h1>Edge harvesters and the archive</h1>',
            '<p class="muted">Officer %s, archive %s, at %s. %d files archived (%s), %d rejected, %d in quarantine, '
-           '%d of %d edges working.</p>' % (_e(status['officer']), _e(status['archive']), when,
-                                           totals['archived_files'],
-                                           harvest_ledger.human_bytes(totals['archived_bytes']),
-                                           totals['rejected'], totals['in_quarantine'], totals['edges_working'],
-                                           totals['edges']),
+           '%d of %d edges working.</p>' % (
+               _e(status['officer']), _e(status['archive']), when, totals['archived_files'],
+               harvest_ledger.human_bytes(totals['archived_bytes']), totals['rejected'], totals['in_quarantine'],
+               totals['edges_working'], totals['edges']),
            '<h2>Edges</h2><table><tr><th>Host</th><th>State</th><th>Item, progress</th><th>Speed</th><th>ETA</th>'
            '<th>Window</th><th>Last signal</th><th>Last report</th></tr>']
     for edge in status['edges']:

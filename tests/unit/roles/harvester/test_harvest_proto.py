@@ -68,8 +68,8 @@ def test_the_body_the_path_and_the_method_are_signed():
 
 
 def test_an_upload_is_checked_against_its_claim_later():
-    h = {k.lower(): v for k, v in proto.signed_headers(KEY, 'PUT', '/v1/upload/%s?offset=0' % ('ab' * 32), 'pi5',
-                                                        1000, NONCE, 'ab' * 32).items()}
+    signed = proto.signed_headers(KEY, 'PUT', '/v1/upload/%s?offset=0' % ('ab' * 32), 'pi5', 1000, NONCE, 'ab' * 32)
+    h = {k.lower(): v for k, v in signed.items()}
     assert proto.verify(h, 'PUT', '/v1/upload/%s?offset=0' % ('ab' * 32), None, {'pi5': KEY}, guard(), 1000) == 'pi5'
     with pytest.raises(proto.SignalError, match='bad signature'):
         proto.verify(h, 'PUT', '/v1/upload/%s?offset=9' % ('ab' * 32), None, {'pi5': KEY}, guard(), 1000)
