@@ -15,17 +15,25 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 export CONTAINERS_CONF := $(CURDIR)/lab/containers.conf
 LAB_INVENTORY := inventory/lab
 
-.PHONY: help venv test units golden sanity lint molecule report bench bench-wake bench-slurm bench-harvester clean lab lab-up lab-down lab-prereqs lab-images
+.PHONY: help venv test units golden sanity lint molecule report truenas opnsense runner ee ee-image test-cores bench bench-power bench-wake bench-slurm bench-harvester clean lab lab-up lab-down lab-prereqs lab-images drills
 
 help:
 	@echo "make lab      - the simulated homelab: install podman & co, build images, start it, run playbooks/site.yml"
 	@echo "make lab-down - remove the lab's containers, networks and generated files (images stay cached)"
+	@echo "make drill-NAME - a drill on the running lab: power-spike, ups-battery, partition, wake-storm (make drills: all)"
 	@echo "make test    - create .venv from pinned requirements, then units, golden inventories, sanity, lint"
 	@echo "make units   - pytest unit tests"
 	@echo "make golden  - ansible-inventory --list of every case compared to committed JSON"
 	@echo "make sanity  - ansible-test sanity on a copy laid out as ansible_collections/homelab/cluster"
 	@echo "make lint    - ruff and ansible-lint (production profile)"
+	@echo "make truenas - the nas role against the TrueNAS API double (lab/doubles/truenas.py) on loopback"
+	@echo "make opnsense - the seed's network applied to the OPNsense API double (check mode, twice, bad input, lockout)"
+	@echo "make runner  - the power guard as AWX runs it: ansible-runner jobs in fresh private data dirs (lab containers)"
+	@echo "make ee      - the AWX execution environment's build context (ansible-builder create) into .build/ee, checked"
+	@echo "make ee-image - build the execution environment image (pulls its base image from quay.io)"
+	@echo "make test-cores - units and golden inventories on ansible-core 2.17 to 2.21 (CORES_SANITY=1: sanity too)"
 	@echo "make bench   - benchmarks under bench/ (not part of make test)"
+	@echo "make bench-power - one power guard reading at 200 hosts with 10 % dead or hanging plugs"
 	@echo "make bench-wake - wake latency in the running lab (after make lab)"
 	@echo "make bench-slurm - sbatch to job start on a sleeping Slurm node (molecule/slurm's cluster)"
 	@echo "make bench-harvester - the harvest worker against curl on the same link, and its peak memory for 1 GB"
@@ -50,7 +58,8 @@ venv: $(STAMP) $(COLLECTION_LINK)
 		echo "removing $(STALE_INSTALL): an installed copy of this collection that shadows the checkout"; \
 		rm -rf "$(STALE_INSTALL)"; fi
 
-test: venv units golden sanity lint report molecule
+# cores-2.21: the newest core (what an execution environment built today carries); make test-cores runs them all
+test: venv units golden sanity lint report truenas opnsense ee runner cores-2.21 molecule
 	@echo "make test: all passed"
 
 units: venv
@@ -70,6 +79,26 @@ report: venv lab-prereqs
 	tests/integration/targets/power_report/runme.sh
 	tests/integration/targets/harvest_view/runme.sh
 
+truenas: venv
+	tests/integration/targets/truenas/runme.sh
+
+opnsense: venv
+	tests/integration/targets/opnsense/runme.sh
+runner: venv lab-images
+	tests/integration/targets/runner/runme.sh
+
+ee: venv
+	tests/integration/targets/execution_environment/runme.sh
+
+ee-image: ee
+	$(BIN)/ansible-builder build -f execution-environment.yml -c .build/ee/context -t homelab-ee:$$(sed -n 's/^version: //p' galaxy.yml)
+
+test-cores: venv
+	$(BIN)/python tests/cores/run.py
+
+cores-%: venv
+	$(BIN)/python tests/cores/run.py $*
+
 molecule: venv lab-images
 	tests/molecule/run.sh
 
@@ -83,9 +112,19 @@ lab-up: lab-prereqs venv
 	$(BIN)/python lab/lab.py up  # builds the images first when their recipe changed
 
 lab: lab-up
+	$(BIN)/ansible-playbook -i $(LAB_INVENTORY) lab/power.yml
 	$(BIN)/ansible-playbook -i $(LAB_INVENTORY) playbooks/site.yml
 	$(BIN)/python lab/lab.py check
 	$(BIN)/python lab/lab.py summary
+
+# the drills on the running lab (lab/drills.py): make drill-power-spike, drill-ups-battery, drill-partition,
+# drill-wake-storm; make drills runs them all
+DRILLS := power-spike ups-battery partition wake-storm
+drill-%: venv
+	$(BIN)/python lab/lab.py drill $*
+
+drills: venv
+	$(BIN)/python lab/lab.py drill $(DRILLS)
 
 lab-down:
 	@command -v podman >/dev/null || { echo "make: no podman, nothing to remove"; exit 0; }; \
@@ -93,6 +132,10 @@ lab-down:
 
 bench: venv
 	$(BIN)/python bench/inventory_scale.py
+	$(BIN)/python bench/proxmox_inventory.py
+
+bench-power: venv
+	$(BIN)/python bench/power_guard_scale.py
 
 bench-wake: venv
 	$(BIN)/python bench/wake_latency.py

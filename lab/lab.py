@@ -7,6 +7,7 @@
     python lab/lab.py down      # containers, networks and generated files (not the cached images)
     python lab/lab.py images    # build the lab images if their recipe changed
     python lab/lab.py slurm-shim NAME...  # the uptime shim for slurmd into these containers (up, molecule/slurm)
+    python lab/lab.py drill NAME...  # power-spike, ups-battery, partition, wake-storm (lab/drills.py)
 
 The Makefile runs these around `ansible-playbook -i inventory/lab playbooks/site.yml` (`make lab`). Everything
 runs in rootful podman with the project's own containers.conf (CONTAINERS_CONF); the only networks touched are
@@ -24,6 +25,7 @@ import sys
 import tempfile
 import time
 
+from drills import DRILLS
 from labcommon import BUILD
 from labcommon import LAB
 from labcommon import LABEL
@@ -35,6 +37,17 @@ from labcommon import log
 from labcommon import podman
 from labcommon import sh
 from labimages import build_images
+from labpower import QUORUM_NET
+from labpower import VOTERS
+from labpower import group_vars as power_group_vars
+from labpower import hardware as power_hardware
+from labpower import host_vars as power_host_vars
+from labpower import install_db_standin
+from labpower import jobs_wheelhouse
+from labstatus import guard_status
+from labstatus import quorum_verdicts
+from labstatus import slurm_states
+from labstatus import vault_sealed
 
 SSH_DIR = os.path.join(BUILD, 'ssh')
 EXAMPLE = os.path.join(ROOT, 'inventory', 'example')
@@ -99,6 +112,11 @@ def topology(views):
                 if other != vlan:
                     nets.append((NETWORKS[other], lab_address(view['address'], other),
                                  _second_mac(view['mac'], other)))
+        elif name in VOTERS and vlan != QUORUM_NET:
+            # corosync between voters needs their own addresses, and podman masquerades traffic between lab
+            # networks: a voter off the trusted network gets a second interface there (lab/labpower.py)
+            nets.append((NETWORKS[QUORUM_NET], lab_address(view['address'], QUORUM_NET),
+                         _second_mac(view['mac'], QUORUM_NET)))
         plan[name] = {'networks': nets, 'python': view['python'], 'ip': nets[0][1], 'mac': view['mac'],
                       'vault': 'logic' in view['roles'], 'wakeable': view['wakeable'],
                       'boot_delay_s': boot_delay(view['wake']['boot_s'])}
@@ -146,17 +164,19 @@ def ensure_container(name, spec, images, key):
             # while /run stayed): it can neither exec into it nor start it again
             log('%s: podman says running but its init (pid %d) is gone; recreating' % (name, state['Pid']))
             podman('rm', '-f', '-t', '0', name)
-        elif info['Config']['Labels'].get('%s.image' % LABEL) == image:
+        elif (info['Config']['Labels'].get('%s.image' % LABEL) == image
+              and info['Config']['Labels'].get('%s.networks' % LABEL) == _networks_label(spec)):
             if not state['Running'] and not spec['wakeable']:
                 podman('start', name)  # a sleeping wakeable host stays asleep until a magic packet comes
             return False
         else:
-            log('%s: image recipe changed, recreating' % name)
+            log('%s: image recipe or networks changed, recreating' % name)
             podman('rm', '-f', '-t', '5', name)
     # --no-hosts: /etc/hosts is the host's own file (the baseline role manages it), not a podman bind mount
     # a wakeable host is created powered off: the power controller (lab/powerd.py) starts it on a magic packet
     cmd = ['create' if spec['wakeable'] else 'run', '--name', name, '--hostname', name, '--no-hosts',
-           '--label', '%s=1' % LABEL, '--label', '%s.image=%s' % (LABEL, image)]
+           '--label', '%s=1' % LABEL, '--label', '%s.image=%s' % (LABEL, image),
+           '--label', '%s.networks=%s' % (LABEL, _networks_label(spec))]
     if spec['wakeable']:  # only hosts whose hardware file says wake.method wol answer magic packets
         cmd += ['--label', 'homelab.power.mac=%s' % spec['mac'],
                 '--label', 'homelab.power.boot_delay_s=%s' % spec['boot_delay_s']]
@@ -173,6 +193,10 @@ def ensure_container(name, spec, images, key):
         for _net, ip, _mac in spec['networks']:
             sh('ssh-keygen', '-q', '-R', ip, '-f', known_hosts, check=False)
     return True
+
+
+def _networks_label(spec):
+    return ','.join('%s=%s' % (net, ip) for net, ip, _mac in spec['networks'])
 
 
 def slurm_shim(names):
@@ -225,12 +249,11 @@ def write_overlay(plan, hostvars, key, extra_vars=None):
     import yaml  # only here: `lab.py down` runs with the system python3, which may lack PyYAML
     with open(os.path.join(EXAMPLE, 'homelab.tiers.yml')) as handle:
         example = yaml.safe_load(handle)
-    hosts = {}
     for name, spec in plan.items():
         if ipaddress.ip_address(spec['ip']) not in LAB_SUPERNET:
             raise LabError('%s: lab address %s is outside %s; refusing to write the overlay'
                            % (name, spec['ip'], LAB_SUPERNET))
-        hosts[name] = dict(example['hosts'][name] or {}, address=spec['ip'])
+    hosts = power_hardware(plan, example['hosts'])
     os.makedirs(os.path.join(OVERLAY, 'group_vars'), exist_ok=True)
     config = {'plugin': 'homelab.cluster.tiers', 'defaults': example.get('defaults') or {}, 'hosts': hosts}
     with open(os.path.join(OVERLAY, 'lab.tiers.yml'), 'w') as handle:
@@ -253,10 +276,16 @@ def write_overlay(plan, hostvars, key, extra_vars=None):
         # a container powers off in a second: slurmctld need not give a lab node a real machine's minute
         'slurm_suspend_timeout': SLURM_SUSPEND_TIMEOUT_S,
     }
+    group_vars.update(power_group_vars(plan))
     group_vars.update(extra_vars or {})
     with open(os.path.join(OVERLAY, 'group_vars', 'all.yml'), 'w') as handle:
         handle.write('---\n# Generated by `make lab`: how the controller reaches the lab containers.\n')
         yaml.safe_dump(group_vars, handle, sort_keys=True, width=200)
+    os.makedirs(os.path.join(OVERLAY, 'host_vars'), exist_ok=True)
+    for name, values in power_host_vars(plan).items():
+        with open(os.path.join(OVERLAY, 'host_vars', '%s.yml' % name), 'w') as handle:
+            handle.write('---\n# Generated by `make lab` (lab/labpower.py).\n')
+            yaml.safe_dump(values, handle, sort_keys=True, width=200)
     # the logic node keeps the lab's secrets store (OpenBao): site.yml provisions the vault_server group
     with open(os.path.join(OVERLAY, 'groups.yml'), 'w') as handle:
         handle.write('---\n# Generated by `make lab`: the secrets store lives on the logic node.\n'
@@ -316,7 +345,10 @@ def up():
     created = [name for name, spec in plan.items() if ensure_container(name, spec, images, key)]
     slurm_shim(sorted(name for name, spec in plan.items() if spec['wakeable']))
     stale_vault_keys([name for name in created if plan[name]['vault']])
+    with tempfile.TemporaryDirectory(dir=BUILD) as scratch:
+        install_db_standin(lambda src, dest: podman('cp', src, dest), scratch)
     wait_ready(plan)
+    jobs_wheelhouse()
     write_overlay(plan, hostvars, key, harvest_source(images))
     log('%d hosts up (%s); left out: %s' % (len(plan), 'created %s' % ', '.join(created) if created else 'reused',
                                             '; '.join('%s (%s)' % kv for kv in sorted(absent.items())) or 'none'))
@@ -348,10 +380,23 @@ def down():
     for name in podman('network', 'ls', '--filter', 'label=%s' % LABEL, '--format', '{{.Name}}').stdout.split():
         podman('network', 'rm', '-f', name)
         log('removed network %s' % name)
+    # the lab's gpg-agent removes its own sockets when it exits: stop it first, and let files that vanish while the
+    # tree is deleted (a socket, a lock) vanish instead of failing the removal
+    gnupg = os.path.join(BUILD, 'vault', 'gnupg')
+    if os.path.isdir(gnupg) and shutil.which('gpgconf'):
+        sh('gpgconf', '--homedir', gnupg, '--kill', 'all', check=False)
     for path in (OVERLAY, BUILD):
         if os.path.exists(path):
-            shutil.rmtree(path)
+            remove_tree(path)
             log('removed %s' % os.path.relpath(path, ROOT))
+
+
+def remove_tree(path):
+    """shutil.rmtree that tolerates entries disappearing under it (FileNotFoundError), and nothing else."""
+    def gone_already(_function, _path, exc_info):
+        if not issubclass(exc_info[0], FileNotFoundError):
+            raise exc_info[1]
+    shutil.rmtree(path, onerror=gone_already)
 
 
 # ------------------------------------------------------------------------------------------------ harvest (issue 19)
@@ -378,14 +423,11 @@ def harvest_source(images):
                '%s:/usr/local/bin/homelab-http-source' % WEBSOURCE)
     elif podman('container', 'inspect', '-f', '{{.State.Running}}', WEBSOURCE).stdout.strip() != 'true':
         podman('start', WEBSOURCE)
-    deadline = time.time() + 60
-    while podman('exec', WEBSOURCE, 'systemctl', 'is-system-running', check=False).stdout.strip() not in (
-            'running', 'degraded') and time.time() < deadline:
-        time.sleep(0.5)
-    if podman('exec', WEBSOURCE, 'systemctl', 'is-active', '--quiet', 'homelab-http-source', check=False).returncode:
-        podman('exec', WEBSOURCE, 'systemd-run', '--unit=homelab-http-source', '--property=Restart=always',
-               '/usr/bin/python3', '/usr/local/bin/homelab-http-source', '--root', '/srv/source', '--port', '8080',
-               '--sums', 'SHA256SUMS')
+    # a plain process, no unit: the double needs no init (and a container's systemd can hang in boot when the
+    # machine's inotify instances run out); started again by the next `lab.py up` after a restart
+    if podman('exec', WEBSOURCE, 'pgrep', '-f', 'homelab-http-source', check=False).returncode:
+        podman('exec', '-d', WEBSOURCE, 'setsid', '/usr/bin/python3', '/usr/local/bin/homelab-http-source',
+               '--root', '/srv/source', '--port', '8080', '--sums', 'SHA256SUMS')
     log('%s: the lab\'s download site on %s, port 8080' % (WEBSOURCE, ', '.join(ip for _n, ip in nets)))
     return harvest_vars()
 
@@ -430,9 +472,20 @@ def lab_state():
 
 def summary():
     rows = lab_state()
-    header = ('host', 'tier', 'roles', 'lab IP', 'power', 'provisioned')
-    table = [header] + [(n, view['tier'], ','.join(view['roles']) or '-', ip, power, prov)
-                        for n, view, ip, power, prov in rows]
+    views = {n: view for n, view, _ip, _power, _prov in rows}
+    logic = sorted(n for n, view in views.items() if 'logic' in view['roles'])
+    reader = logic[0] if logic else None
+    guard = guard_status(reader) if reader else {'readings': {}}
+    voters = sorted(n for n, view in views.items() if view['quorum_votes'] > 0)
+    verdicts = quorum_verdicts(voters + logic)
+    slurm = slurm_states(reader) if reader else {}
+    header = ('host', 'tier', 'roles', 'lab IP', 'power', 'watts (source)', 'quorum', 'slurm', 'provisioned')
+    table = [header]
+    for n, view, ip, power, prov in rows:
+        reading = guard['readings'].get(n) or {}
+        watts = '%s (%s)' % (reading.get('watts'), reading.get('source')) if reading else '-'
+        table.append((n, view['tier'], ','.join(view['roles']) or '-', ip, power, watts, verdicts.get(n, '-'),
+                      slurm.get(n, '-'), prov))
     widths = [max(len(str(r[i])) for r in table) for i in range(len(header))]
     for i, row in enumerate(table):
         print('  '.join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip())
@@ -441,6 +494,9 @@ def summary():
     print('power controller (lab/powerd.py): %s' % ('listening on the lab bridges, log %s'
                                                     % os.path.relpath(POWERD_LOG, ROOT) if powerd_running()
                                                     else 'NOT running (make lab-up starts it)'))
+    if reader:
+        print('%s: secrets store %s; power guard: last decision %s at %s; next run %s'
+              % (reader, vault_sealed(reader), guard['decision'], guard.get('time') or '-', guard.get('next')))
 
 
 def check():
@@ -465,8 +521,43 @@ def check():
             for line in (proc.stdout if ok else proc.stderr).strip().splitlines()[:12]:
                 print('    ' + line)
     failures += check_slurm(lab_inv, readers[0])
+    failures += check_quorum_and_guard(lab_inv, readers[0])
     if failures:
         raise LabError('%d lab checks failed' % failures)
+
+
+def check_quorum_and_guard(lab_inv, reader):
+    """Quorum healthy on every voter and the quorum device; the power guard and the UPS shutdown on the logic
+    node's own timers, the guard having decided at least once. Returns the number of failures."""
+    failures = 0
+    voters = sorted(lab_inv.get('quorum_voters', {}).get('hosts', []))
+    started = time.time()
+    verdicts = {}
+    while time.time() - started < 90:
+        verdicts = quorum_verdicts(voters + [reader])
+        if verdicts and all(v == 'healthy' for v in verdicts.values()):
+            break
+        time.sleep(3)
+    ok = bool(verdicts) and all(v == 'healthy' for v in verdicts.values())
+    failures += not ok
+    log('%s quorum: %s' % ('ok' if ok else 'FAILED', ', '.join('%s %s' % kv for kv in sorted(verdicts.items()))
+                           or 'no voter is up'))
+    for timer in ('power-guard', 'ups-shutdown'):
+        active = podman('exec', reader, 'systemctl', 'is-active', 'homelab-%s.timer' % timer, check=False).stdout
+        ok = active.strip() == 'active'
+        failures += not ok
+        log('%s %s runs the %s on its own timer (%s)'
+            % ('ok' if ok else 'FAILED', reader, timer.replace('-', ' '), active.strip()))
+    started = time.time()
+    guard = guard_status(reader)
+    while guard['time'] is None and time.time() - started < 150:
+        time.sleep(5)
+        guard = guard_status(reader)
+    ok = guard['time'] is not None
+    failures += not ok
+    log('%s the power guard decided on %s: %s at %s; next run %s' % ('ok' if ok else 'FAILED', reader,
+                                                                     guard['decision'], guard['time'], guard['next']))
+    return failures
 
 
 def check_slurm(lab_inv, controller):
@@ -532,14 +623,22 @@ def _tail(path, count):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n', maxsplit=1)[0])
-    parser.add_argument('command', choices=['up', 'down', 'summary', 'check', 'images', 'slurm-shim'])
-    parser.add_argument('names', nargs='*', help='containers (slurm-shim)')
+    parser.add_argument('command', choices=['up', 'down', 'summary', 'check', 'images', 'slurm-shim', 'drill'])
+    parser.add_argument('names', nargs='*', help='containers (slurm-shim), drills (drill: %s)' % ', '.join(DRILLS))
     args = parser.parse_args()
     if 'CONTAINERS_CONF' not in os.environ:
         os.environ['CONTAINERS_CONF'] = os.path.join(LAB, 'containers.conf')
     try:
         if args.command == 'slurm-shim':
             return slurm_shim(args.names) or 0
+        if args.command == 'drill':
+            unknown = [n for n in args.names if n not in DRILLS]
+            if unknown or not args.names:
+                raise LabError('drill: name one or more of %s (got %s)' % (', '.join(DRILLS), ', '.join(unknown) or
+                                                                           'none'))
+            failed = sum(DRILLS[name]() for name in args.names)
+            log('%s: %s' % (', '.join(args.names), 'passed' if not failed else '%d expectations failed' % failed))
+            return 1 if failed else 0
         {'up': up, 'down': down, 'summary': summary, 'check': check, 'images': build_images}[args.command]()
     except LabError as exc:
         print('lab: error: %s' % exc, file=sys.stderr)

@@ -13,7 +13,7 @@ description:
   - Builds the nodelist of C(corosync.conf) from inventory hosts. Each node has its name, its fixed ring
     address (C(corosync_addr), else C(ansible_host)), a nodeid (C(corosync_nodeid), else derived from the
     address, so it never changes while the address stays) and its votes (C(homelab_quorum_votes), read through
-    M(homelab.cluster.host_view#filter); a member needs at least 1).
+    P(homelab.cluster.host_view#filter); a member needs at least 1).
   - Adds the votequorum numbers (expected votes, quorum, the device's votes, and whether C(two_node) applies).
     Errors name the host and the field.
 options:
@@ -28,6 +28,11 @@ options:
     required: true
   qdevice:
     description: The quorum device, C({algorithm}), or nothing when there is none.
+    type: dict
+  left_out:
+    description:
+      - Voters that are not members of this corosync cluster, with the reason (for example Proxmox VE nodes, whose
+        corosync is pvecm's). An error then names them, so that a vote count that does not add up says why.
     type: dict
 '''
 
@@ -54,10 +59,13 @@ from ansible_collections.homelab.cluster.plugins.module_utils._quorum import nod
 from ansible_collections.homelab.cluster.plugins.module_utils._quorum import plan
 
 
-def corosync_plan(members, hostvars, qdevice=None):
+def corosync_plan(members, hostvars, qdevice=None, left_out=None):
     if isinstance(members, str) or not isinstance(members, (list, tuple)):
         raise AnsibleFilterError('homelab.cluster.corosync_plan: members: expected a list of host names, got %r'
                                  % (members,))
+    if left_out is not None and not isinstance(left_out, dict):
+        raise AnsibleFilterError('homelab.cluster.corosync_plan: left_out: expected a mapping of host to why it is '
+                                 'not a member, got %r' % (left_out,))
     if qdevice is not None and not isinstance(qdevice, dict):
         raise AnsibleFilterError("homelab.cluster.corosync_plan: qdevice: expected a mapping such as "
                                  "{'algorithm': 'ffsplit'} or nothing, got %r" % (qdevice,))
@@ -74,7 +82,10 @@ def corosync_plan(members, hostvars, qdevice=None):
         nodes = nodelist(hosts)
         return {'nodes': nodes, 'plan': plan(nodes, qdevice or None)}
     except (HostViewError, QuorumError) as exc:
-        raise AnsibleFilterError('homelab.cluster.corosync_plan: %s' % exc) from None
+        aside = '; '.join('%s (%s)' % (host, why) for host, why in sorted((left_out or {}).items()))
+        raise AnsibleFilterError('homelab.cluster.corosync_plan: %s%s' % (
+            exc, '; members: %s; left to another path: %s' % (', '.join(members) or 'none', aside) if aside
+            else '')) from None
 
 
 class FilterModule:

@@ -54,10 +54,11 @@ from ansible_collections.homelab.cluster.plugins.module_utils._gpu import compar
 def gpu_compare(found, declared, tolerance_gb=0.5):
     gpus = found.get('gpus') if isinstance(found, dict) else found
     if not isinstance(gpus, list):
-        raise AnsibleFilterError('homelab.cluster.gpu_compare: expected the result of gpu_info or its gpus list')
+        raise AnsibleFilterError('homelab.cluster.gpu_compare: found: expected the registered result of '
+                                 'homelab.cluster.gpu_info (or its gpus list), got %r' % (found,))
     if not isinstance(declared, list):
-        raise AnsibleFilterError('homelab.cluster.gpu_compare: declared: expected a list (homelab_gpus), got %s'
-                                 % type(declared).__name__)
+        raise AnsibleFilterError('homelab.cluster.gpu_compare: declared: expected a list (the host view\'s gpus), '
+                                 'got %r' % (declared,))
     return compare(declared, gpus, tolerance_gb=float(tolerance_gb))
 
 

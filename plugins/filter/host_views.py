@@ -10,7 +10,7 @@ version_added: 0.2.0
 author:
   - Homelab Cluster Team (@homelab-cluster)
 description:
-  - The list form of M(homelab.cluster.host_view#filter) for templates and loops.
+  - The list form of P(homelab.cluster.host_view#filter) for templates and loops.
   - A name that is not an inventory host, an unknown C(homelab_*) variable and a value of the wrong type are
     errors that name the host and the variable.
 options:
@@ -36,7 +36,7 @@ EXAMPLES = r'''
 
 RETURN = r'''
 _value:
-  description: One view per name (see M(homelab.cluster.host_view#filter)).
+  description: One view per name (see P(homelab.cluster.host_view#filter)).
   type: list
   elements: dict
 '''

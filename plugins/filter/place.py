@@ -18,7 +18,7 @@ description:
     C(boot_s). Ties go to hosts that are already awake.
   - Volatile hosts (the gaming PC) are used only when their C(homelab_gaming) variable is V(false) (a host
     that was not probed counts as in use). Sleeping hosts that are not in the C(wakeable) group are never chosen.
-  - Host vars are read through M(homelab.cluster.host_view#filter).
+  - Host vars are read through P(homelab.cluster.host_view#filter).
 options:
   _input:
     description: The workload.

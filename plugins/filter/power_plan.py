@@ -21,7 +21,7 @@ description:
     flap.
   - A volatile host where somebody is playing (C(homelab_gaming), set by M(homelab.cluster.gaming_info)) counts
     as essential, and so does one that was not probed in this run.
-  - Host vars are read through M(homelab.cluster.host_view#filter); a host in the readings that is not in the
+  - Host vars are read through P(homelab.cluster.host_view#filter); a host in the readings that is not in the
     inventory and a malformed reading are errors that name the host and the field.
   - The services a host may stop come from C(homelab_power_shed_services). C(homelab_power_has_jobs) says
     whether it runs Slurm jobs.
@@ -71,13 +71,13 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.homelab.cluster.plugins.module_utils._hostview import HostViewError
 from ansible_collections.homelab.cluster.plugins.module_utils._hostview import host_views
-from ansible_collections.homelab.cluster.plugins.module_utils._power import PowerError
-from ansible_collections.homelab.cluster.plugins.module_utils._power import is_awake
-from ansible_collections.homelab.cluster.plugins.module_utils._power import number_at
 from ansible_collections.homelab.cluster.plugins.module_utils._power import priority
-from ansible_collections.homelab.cluster.plugins.module_utils._power import readings
-from ansible_collections.homelab.cluster.plugins.module_utils._power import shed_entries
 from ansible_collections.homelab.cluster.plugins.module_utils._power import shed_plan
+from ansible_collections.homelab.cluster.plugins.module_utils._power_read import PowerError
+from ansible_collections.homelab.cluster.plugins.module_utils._power_read import is_awake
+from ansible_collections.homelab.cluster.plugins.module_utils._power_read import number_at
+from ansible_collections.homelab.cluster.plugins.module_utils._power_read import readings
+from ansible_collections.homelab.cluster.plugins.module_utils._power_read import shed_entries
 
 
 def power_hosts(hosts, hostvars):

@@ -58,12 +58,12 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.homelab.cluster.plugins.module_utils._hostview import HostViewError
 from ansible_collections.homelab.cluster.plugins.module_utils._hostview import host_views
-from ansible_collections.homelab.cluster.plugins.module_utils._power import PowerError
-from ansible_collections.homelab.cluster.plugins.module_utils._power import is_awake
-from ansible_collections.homelab.cluster.plugins.module_utils._power import number_at
 from ansible_collections.homelab.cluster.plugins.module_utils._power import priority
-from ansible_collections.homelab.cluster.plugins.module_utils._power import readings
 from ansible_collections.homelab.cluster.plugins.module_utils._power import shutdown_plan
+from ansible_collections.homelab.cluster.plugins.module_utils._power_read import PowerError
+from ansible_collections.homelab.cluster.plugins.module_utils._power_read import is_awake
+from ansible_collections.homelab.cluster.plugins.module_utils._power_read import number_at
+from ansible_collections.homelab.cluster.plugins.module_utils._power_read import readings
 
 
 def _which_ups(read, ups):
@@ -81,9 +81,9 @@ def _which_ups(read, ups):
     if not isinstance(ups, str) or '@' not in ups:
         raise PowerError('ups: expected name@host, got %r' % (ups,))
     if ups not in states:
-        raise PowerError('UPS %s could not be read: %s' % (ups, '; '.join(u for u in problems if ups in u)
-                                                             or 'no host of this run is fed by it (read: %s)'
-                                                             % (', '.join(sorted(states)) or 'none')))
+        why = ('; '.join(u for u in problems if ups in u)
+               or 'no host of this run is fed by it (read: %s)' % (', '.join(sorted(states)) or 'none'))
+        raise PowerError('UPS %s could not be read: %s' % (ups, why))
     return ups
 
 

@@ -79,7 +79,7 @@ from ansible_collections.homelab.cluster.plugins.module_utils._vram import model
 def vram_need(model, quant=None, context=DEFAULT_CONTEXT, kv_cache='F16', layers=None, kv_width=None,
               overhead_gb=DEFAULT_OVERHEAD_GB, detail=False):
     entry = {'params_b': model} if isinstance(model, (int, float)) and not isinstance(model, bool) else {'tag': model}
-    entry.update(quant=quant, context=context, kv_cache=kv_cache, layers=layers, kv_dim=kv_width,
+    entry.update(quant=quant, context=context, kv_cache=kv_cache, layers=layers, kv_width=kv_width,
                  overhead_gb=overhead_gb)
     try:
         need = model_need(entry)

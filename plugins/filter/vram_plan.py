@@ -27,7 +27,7 @@ options:
   models:
     description:
       - The lineup. Each is a tag (V(qwen2.5:14b-instruct-q4_K_M)) or a mapping with C(name), C(params_b) (or
-        C(tag)), C(quant), C(context), C(kv_cache), C(layers), C(kv_dim), C(overhead_gb) and C(priority), as in
+        C(tag)), C(quant), C(context), C(kv_cache), C(layers), C(kv_width), C(overhead_gb) and C(priority), as in
         P(homelab.cluster.vram_need#filter).
     type: list
     elements: raw

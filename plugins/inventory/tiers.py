@@ -21,21 +21,29 @@ description:
     V(edge) (form factor sbc, or tier ultralow), V(logic) (always on, idle at most 30 W, not storage, firewall or edge:
     the always-on gatekeeper and quorum device), V(inference) (a dedicated GPU with at least 8 GB, not volatile)."
   - "Groups: C(tier_<tier>) and C(role_<role>) (always created, so playbooks never target a missing group),
-    C(gpu_<vendor>), C(os_<os>), C(always_on), C(wakeable) (has a MAC, wake method wol, not always on),
-    C(quorum_voters) (quorum_votes above 0) and C(no_python)."
+    C(gpu_<vendor>), C(os_<os>), C(os_family_<family>) (V(debian) for debian, ubuntu, raspios, jetpack and proxmox;
+    V(appliance) for truenas; V(freebsd) for opnsense, pfsense and freebsd; V(windows); V(linux) when not
+    declared; ...), C(provisionable) (the Debian-family hosts the collection's roles configure), C(always_on),
+    C(wakeable) (has a MAC, wake method wol, not always on), C(quorum_voters) (quorum_votes above 0) and
+    C(no_python). Playbooks select hosts with these positive groups."
   - "Host vars: C(ansible_host) (from C(address)), C(homelab_tier), C(homelab_tier_reason) (why the host got its tier,
     for example V(gpu RTX 4070 Ti Super: 16 GB >= 8)), C(homelab_roles), C(homelab_role_reasons),
     C(homelab_gpus), C(homelab_vram_gb) (sum), C(homelab_vram_max_gb) (largest single GPU), C(homelab_power)
     (C(idle_w), C(peak_w), C(estimated)), C(homelab_wake) (C(method), C(mac), C(boot_s), C(ready_port)),
     C(homelab_always_on), C(homelab_volatile), C(homelab_python), C(homelab_quorum_votes),
-    C(homelab_hardware) (the whole normalized record), C(homelab_facts_used) (fields filled from cached facts),
-    and the host's own C(vars)."
+    C(homelab_hardware) (C(address), C(mac), C(os), C(form_factor), C(cpu), C(ram_gb), C(description): what has
+    no var of its own, so each fact is emitted once), C(homelab_facts_used) (fields filled from cached facts),
+    and the host's own C(vars). Read them through the P(homelab.cluster.host_view#filter) filter, which owns
+    every default."
   - "Every problem in the hardware file is reported in one error as C(host.field: expected ..., got ...) with its
     line, unknown keys get a suggestion, duplicate MACs and addresses name both hosts. Nothing is added to the
     inventory when the file is invalid."
   - When fact caching is configured (O(fact_cache), and C(fact_caching) in C(ansible.cfg)), fields a host leaves out
     (RAM, CPU threads/cores/arch/model, OS, form factor, MAC) are filled from its cached facts. Declared values
     always win. List only names and MACs, run C(ansible.builtin.setup) once, and the hosts get their tiers.
+  - "C(ansible-inventory --list), C(--export) and C(--host) print plain values as plain strings (AWX imports that
+    JSON); a string holding template markers (C({{), C({%), C({#)) stays untrusted and is never templated."
+  - A config file with an unknown option and a hardware file without hosts are errors, not an empty inventory.
   - With O(cache) on, the raw hardware file is cached (not the formatted inventory); groups and vars are rebuilt
     every run, and an entry is ignored once the file changes.
   - The config file must end in C(.tiers.yml) or C(.tiers.yaml). Keep a separate O(hardware) file outside a
@@ -43,6 +51,7 @@ description:
 extends_documentation_fragment:
   - ansible.builtin.constructed
   - ansible.builtin.inventory_cache
+  - homelab.cluster.proxmox.plugins
 options:
   plugin:
     description: The name of this plugin; it must always be set to V(homelab.cluster.tiers).
@@ -192,6 +201,9 @@ from ansible_collections.homelab.cluster.plugins.module_utils._hardware import n
 from ansible_collections.homelab.cluster.plugins.module_utils._rules import build_role_rules
 from ansible_collections.homelab.cluster.plugins.module_utils._rules import build_tier_rules
 from ansible_collections.homelab.cluster.plugins.module_utils._schema import HardwareError
+from ansible_collections.homelab.cluster.plugins.module_utils._schema import Problem
+from ansible_collections.homelab.cluster.plugins.module_utils._schema import suggest
+from ansible_collections.homelab.cluster.plugins.plugin_utils._pve_source import proxmox_source
 from ansible_collections.homelab.cluster.plugins.plugin_utils._tiers import cached_source_is_current
 from ansible_collections.homelab.cluster.plugins.plugin_utils._tiers import format_problems
 from ansible_collections.homelab.cluster.plugins.plugin_utils._tiers import read_fact_cache
@@ -251,6 +263,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
     def parse(self, inventory, loader, path, cache=True):
         super(InventoryModule, self).parse(inventory, loader, path, cache=cache)
         self._read_config_data(path)
+        self._refuse_unknown_options(path)
 
         tier_rules, problems = build_tier_rules(self.get_option('tier_rules'), self.get_option('thresholds'))
         role_rules, role_problems = build_role_rules(self.get_option('role_rules'), self.get_option('thresholds'))
@@ -260,6 +273,9 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
         source, error_file = self._source(path, cache)
         data = source['data']
+        live = proxmox_source(self, path, cache)  # the live Proxmox VE source, None unless proxmox_url is set
+        if live is not None:
+            data = live.merge(data)
         facts = self._facts(data)
         tiers = [rule['tier'] for rule in tier_rules]
         roles = sorted({name for name, _cond in role_rules})
@@ -267,7 +283,21 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             records = normalize_hardware(data, facts, known_tiers=tiers, known_roles=roles)
         except HardwareError as exc:
             raise AnsibleParserError(format_problems(exc.problems, error_file)) from None
+        if not records:
+            raise AnsibleParserError('homelab.cluster.tiers: %s defines no hosts; nothing was added to the inventory '
+                                     '(give each machine under hosts:, only its name is required)' % error_file)
         self._populate(records, tier_rules, role_rules, tiers, roles)
+        if live is not None:
+            live.add_groups(self.inventory)
+
+    def _refuse_unknown_options(self, path):
+        """A misspelt option in the config file is an error, not an option silently left at its default."""
+        raw = self.loader.load_from_file(path, cache='none') or {}
+        known = set(self.get_options())
+        unknown = sorted(str(key) for key in raw if key not in known) if isinstance(raw, dict) else []
+        if unknown:
+            problems = [Problem((key,), 'unknown option%s' % suggest(key, sorted(known))) for key in unknown]
+            raise AnsibleParserError(format_problems(problems, path, what='the plugin config'))
 
     def _source(self, path, cache):
         """Raw hardware data, from the inventory cache when it is on and current. Returns (source, file)."""

@@ -40,6 +40,9 @@ DEFAULT_BOOT_S = 60
 DEFAULT_READY_PORT = 22
 _FIRST_LOGIC = object()  # default: the first host of role_logic (the always-on logic node), else localhost
 _FIRST_LOGIC_ONLY = object()  # the same, without the localhost fallback
+_ON_READER = object()  # a state path on the power reader: /var/lib/homelab/power/..., ~/.local/state/... on localhost
+STATE_DIRS = {'reader': '/var/lib/homelab/power', 'localhost': '~/.local/state/homelab'}
+STATE_FILES = {'power_state_file': 'guard.json', 'power_log_file': 'guard.log', 'power_ups_state_file': 'ups.json'}
 
 
 class HostViewError(Exception):
@@ -156,6 +159,7 @@ COMPUTED = {
     'quorum_votes': (_number(0, integer=True), 0),
     'hardware': (_mapping, {}),
     'facts_used': (_strings, ()),
+    'proxmox': (_mapping, {}),  # nodes and guests of the live Proxmox VE source (vmid, node, type, status, tags)
 }
 
 # SETTINGS: set by the user. name -> (check, default, what it is). Read per host, or (house-wide) from the
@@ -174,8 +178,10 @@ SETTINGS = {
     'power_webhook': (_text, '', 'ntfy/n8n-style URL for alerts (it may carry a token: never logged)'),
     'power_reader': (_text, _FIRST_LOGIC, 'the host that reads the UPS, plugs and sensors'),
     'power_group': (_text, 'all', 'the group the guard and the UPS shutdown consider'),
-    'power_state_file': (_text, '~/.local/state/homelab/power_guard.json', 'the guard state file'),
-    'power_log_file': (_text, '~/.local/state/homelab/power_guard.log', 'the guard decision log'),
+    'power_state_file': (_text, _ON_READER, 'the guard state file, on the reader (the logic node), 0600'),
+    'power_log_file': (_text, _ON_READER, 'the guard and UPS shutdown decision log, on the reader, 0600'),
+    'power_lock_stale_s': (_number(0, exclusive=True), 600, 'a guard lock older than this is stale and broken'),
+    'power_ups_state_file': (_text, _ON_READER, 'the hosts the UPS shutdown took down, woken when power is back'),
     'power_ha_url': (_text, None, 'Home Assistant URL for the house and solar sensors'),
     'power_ha_token': (_text, None, 'Home Assistant long-lived token (never logged)'),
     'power_house_entity': (_text, None, 'Home Assistant entity of the house meter'),
@@ -313,6 +319,9 @@ def host_view(name, hv, groups=None):
             default = _first_logic(groups, 'localhost')
         elif default is _FIRST_LOGIC_ONLY:
             default = _first_logic(groups, None)
+        elif default is _ON_READER:
+            where = 'localhost' if view['power_reader'] == 'localhost' else 'reader'
+            default = '%s/%s' % (STATE_DIRS[where], STATE_FILES[key])
         view[key] = _read(name, hv, key, check, default)
     for key, (check, default) in RUNTIME.items():
         view[key] = _read(name, hv, key, check, default)

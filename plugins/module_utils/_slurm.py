@@ -42,10 +42,10 @@ class SlurmError(ValueError):
     """Inventory data slurm.conf cannot be made from; the message names the host and the field."""
 
 
-
 def gpu_gres_type(gpu):
     """gpu_info's board-derived type (stable across driver installs), else the declared model's."""
     return gpu.get('gres_type') or gres_type(gpu.get('model'))
+
 
 def _int(value, where, minimum=0):
     try:

@@ -12,6 +12,7 @@ PRIVATE to the homelab.cluster collection; its API may change without notice.
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
 
@@ -78,7 +79,7 @@ def _number(value, field, positive=True):
     return number
 
 
-def vram_need(params_b, quant='Q4_K_M', context=DEFAULT_CONTEXT, layers=None, kv_dim=None, kv_cache='F16',
+def vram_need(params_b, quant='Q4_K_M', context=DEFAULT_CONTEXT, layers=None, kv_width=None, kv_cache='F16',
               overhead_gb=DEFAULT_OVERHEAD_GB):
     """What a model needs on a GPU, all layers offloaded: {'weights_gb', 'kv_gb', 'overhead_gb', 'total_gb',
     'layers', 'per_layer_gb', 'quant'}. params_b: parameters in billions."""
@@ -87,33 +88,42 @@ def vram_need(params_b, quant='Q4_K_M', context=DEFAULT_CONTEXT, layers=None, kv
     context = int(_number(context, 'context'))
     default_layers, default_kv = _shape(params_b)
     layers = int(_number(layers, 'layers')) if layers is not None else default_layers
-    kv_dim = int(_number(kv_dim, 'kv_dim')) if kv_dim is not None else default_kv
+    kv_width = int(_number(kv_width, 'kv_width')) if kv_width is not None else default_kv
     kv_key = (kv_cache or 'F16').upper()
     if kv_key not in KV_BYTES:
         raise VramError('kv_cache: expected one of %s, got %r' % (', '.join(sorted(KV_BYTES)), kv_cache))
     overhead_gb = _number(overhead_gb, 'overhead_gb', positive=False)
     weights = params_b * bits / 8.0
-    kv = 2.0 * layers * kv_dim * KV_BYTES[kv_key] * context / 1e9  # K and V, per layer, per token
+    kv = 2.0 * layers * kv_width * KV_BYTES[kv_key] * context / 1e9  # K and V, per layer, per token
     total = weights + kv + overhead_gb
     return {'quant': quant, 'weights_gb': round(weights, 2), 'kv_gb': round(kv, 2), 'overhead_gb': overhead_gb,
             'total_gb': round(total, 2), 'layers': layers, 'per_layer_gb': (weights + kv) / layers}
 
 
+MODEL_KEYS = ('name', 'tag', 'params_b', 'quant', 'context', 'kv_cache', 'layers', 'kv_width', 'overhead_gb',
+              'priority')
+
+
 def model_need(model, index=0):
-    """vram_need() for one lineup entry: {name, params_b | tag, quant, context, layers, kv_dim, kv_cache,
+    """vram_need() for one lineup entry: {name, params_b | tag, quant, context, layers, kv_width, kv_cache,
     overhead_gb, priority}."""
     if isinstance(model, str):
         model = {'name': model}
     if not isinstance(model, dict):
         raise VramError('models[%d]: expected a mapping or a tag, got %r' % (index, model))
     label = 'models[%d]' % index if not model.get('name') else 'models[%d] (%s)' % (index, model['name'])
+    unknown = sorted(set(model) - set(MODEL_KEYS), key=str)
+    if unknown:
+        close = difflib.get_close_matches(str(unknown[0]), MODEL_KEYS, n=1, cutoff=0.5)
+        raise VramError('%s.%s: unknown key%s; known keys: %s' % (label, unknown[0], " (did you mean '%s'?)" % close[0]
+                                                                  if close else '', ', '.join(MODEL_KEYS)))
     tag_params, tag_quant = parse_tag(model.get('tag') or model.get('name'))
     params = model.get('params_b', tag_params)
     if params is None:
         raise VramError('%s.params_b: expected the parameters in billions (or a tag like "14b"), got none' % label)
     try:
         need = vram_need(params, model.get('quant') or tag_quant or 'Q4_K_M', model.get('context', DEFAULT_CONTEXT),
-                         model.get('layers'), model.get('kv_dim'), model.get('kv_cache', 'F16'),
+                         model.get('layers'), model.get('kv_width'), model.get('kv_cache', 'F16'),
                          model.get('overhead_gb', DEFAULT_OVERHEAD_GB))
     except VramError as exc:
         raise VramError('%s.%s' % (label, exc)) from None

@@ -37,6 +37,19 @@ try:
 except ImportError:  # relays need only Python: the built-in builder makes the same bytes
     HAS_WAKEONLAN = False
 
+
+def wakeonlan_version():
+    """The installed wakeonlan release ('4.0.0'); the library itself has no __version__."""
+    version = getattr(wakeonlan, '__version__', None) if HAS_WAKEONLAN else None
+    if not version:
+        try:
+            from importlib.metadata import version as dist_version
+            version = dist_version('wakeonlan')
+        except Exception:  # noqa: BLE001 - Python < 3.8, or installed without metadata
+            version = 'unknown version'
+    return version
+
+
 SIOCGIFADDR = 0x8915
 SIOCGIFNETMASK = 0x891B
 
@@ -65,7 +78,7 @@ def build_packet(mac, secureon):
         if secureon:
             text += '/' + format_mac(parse_secureon(secureon))
         try:
-            return wakeonlan.create_magic_packet(text), 'wakeonlan %s' % getattr(wakeonlan, '__version__', '')
+            return wakeonlan.create_magic_packet(text), 'wakeonlan %s' % wakeonlan_version()
         except (ValueError, TypeError):
             pass  # a wakeonlan release without SecureOn
     return magic_packet(mac, secureon), 'builtin'

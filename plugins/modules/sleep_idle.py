@@ -43,7 +43,7 @@ options:
     elements: str
     default: []
   always_on:
-    description: The host's C(always_on) (its M(homelab.cluster.host_view#filter)). When V(true), the host is never
+    description: The host's C(always_on) (its P(homelab.cluster.host_view#filter)). When V(true), the host is never
       put to sleep.
     type: bool
     default: false

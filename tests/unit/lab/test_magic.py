@@ -25,5 +25,3 @@ RAW = bytes.fromhex('a8a159000001')
 ])
 def test_parse_magic(payload, expected):
     assert parse_magic(payload) == expected
-
-

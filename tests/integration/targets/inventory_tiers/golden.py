@@ -213,9 +213,41 @@ def test_docs():
           and 'EXAMPLES' in proc.stdout and 'keyed_groups' in proc.stdout, proc.stderr)
 
 
+def test_installed_collection():
+    """What a user installs: the tarball holds no development files, and the README's quick start works from the
+    installed collection (its example inventory, the plugin enabled as the README says)."""
+    tmp = tempfile.mkdtemp(prefix='tiers-install-')
+    try:
+        build = subprocess.run(['ansible-galaxy', 'collection', 'build', '--output-path', tmp, ROOT],
+                               capture_output=True, text=True, check=False)
+        tarball = [f for f in os.listdir(tmp) if f.endswith('.tar.gz')]
+        listing = subprocess.run(['tar', 'tzf', os.path.join(tmp, tarball[0])], capture_output=True, text=True,
+                                 check=False).stdout.split() if tarball else []
+        dev = [f for f in listing if f.split('/')[0] in ('ansible.cfg', '.config', 'tests', 'lab', 'molecule', 'bench',
+                                                         'Makefile', '.ci', 'requirements-dev.txt')]
+        check('the tarball ships LICENSE and no development files', build.returncode == 0 and 'LICENSE' in listing
+              and 'LICENSES/GPL-3.0-or-later.txt' in listing and not dev, build.stderr + repr(dev))
+        # the README's ansible.cfg, in a directory of the user's own (not the checkout's)
+        with open(os.path.join(tmp, 'ansible.cfg'), 'w') as handle:
+            handle.write('[inventory]\nenable_plugins = homelab.cluster.tiers, ansible.builtin.yaml, '
+                         'ansible.builtin.ini, ansible.builtin.host_list\nunparsed_is_failed = True\n')
+        env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(tmp, 'c'),
+                   ANSIBLE_CONFIG=os.path.join(tmp, 'ansible.cfg'))
+        install = subprocess.run(['ansible-galaxy', 'collection', 'install', '--force', '-p', os.path.join(tmp, 'c'),
+                                  os.path.join(tmp, tarball[0]) if tarball else '-'], capture_output=True, text=True,
+                                 env=env, check=False, cwd=tmp)
+        example = os.path.join(tmp, 'c', 'ansible_collections', 'homelab', 'cluster', 'inventory', 'example')
+        graph = subprocess.run(['ansible-inventory', '-i', example, '--graph'], capture_output=True, text=True,
+                               env=env, check=False, cwd=tmp)
+        check('the quick start works from the installed collection', install.returncode == 0 and graph.returncode == 0
+              and '@tier_ultralow:' in graph.stdout and 'penny' in graph.stdout, install.stderr + graph.stderr)
+    finally:
+        shutil.rmtree(tmp)
+
+
 def main():
     for test in (test_cases, test_errors, test_example_graph_and_determinism, test_untrusted, test_plain_output,
-                 test_cache, test_fact_cache, test_docs):
+                 test_cache, test_fact_cache, test_docs, test_installed_collection):
         test()
     print('%d passed, %d failed' % (RESULTS['passed'], RESULTS['failed']))
     return 1 if RESULTS['failed'] else 0

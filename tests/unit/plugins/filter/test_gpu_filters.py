@@ -30,6 +30,18 @@ def test_vram_need_errors(args, message):
         vram_need(*args)
 
 
+def test_kv_width_is_one_name_in_both_filters():
+    """vram_plan used to ignore kv_width silently (it read kv_dim) while vram_need called it kv_width."""
+    wide = {'name': 'llama2-13b', 'params_b': 13, 'layers': 40, 'kv_width': 5120}
+    need = vram_need(13, 'Q4_K_M', layers=40, kv_width=5120, detail=True)
+    plan = vram_plan([{'model': 'RTX 4090', 'vram_gb': 24}], [wide])
+    assert plan['placements'][0]['need_gb'] == need['total_gb']
+    assert need['total_gb'] > vram_need(13, 'Q4_K_M', detail=True)['total_gb']  # the width is used
+    with pytest.raises(AnsibleFilterError, match=r"models\[0\] \(llama2-13b\).kv_dim: unknown key \(did you mean "
+                                                 r"'kv_width'\?\)"):
+        vram_plan([{'vram_gb': 24}], [dict(wide, kv_dim=5120)])
+
+
 def test_vram_plan_shell():
     plan = vram_plan([{'model': 'RX 7600', 'vram_gb': 8}], ['llama3.1:8b'])
     assert plan['placements'][0]['mode'] == 'full'
@@ -47,7 +59,7 @@ def test_gpu_compare_shell():
     declared = [{'model': 'RTX 4070 Ti Super', 'vendor': 'nvidia', 'vram_gb': 16}]
     assert gpu_compare(found, declared)['differences'] == ['gpus[0] RTX 4070 Ti Super: declared 16 GB, found 12 GB']
     assert gpu_compare(found['gpus'], declared, tolerance_gb=5)['differences'] == []
-    with pytest.raises(AnsibleFilterError, match='expected the result of gpu_info'):
+    with pytest.raises(AnsibleFilterError, match='found: expected the registered result of homelab.cluster.gpu_info'):
         gpu_compare('nope', declared)
     with pytest.raises(AnsibleFilterError, match='declared: expected a list'):
         gpu_compare(found, None)

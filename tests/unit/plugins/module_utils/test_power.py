@@ -1,9 +1,12 @@
 """Power logic: NUT protocol, plug/Home Assistant shapes, priorities, the shedding ladder, UPS shutdown."""
 
+import re
+
 import pytest
 
 from ansible_collections.homelab.cluster.plugins.module_utils import _power as p
-from ansible_collections.homelab.cluster.plugins.module_utils._power import PowerError
+from ansible_collections.homelab.cluster.plugins.module_utils import _power_read as r
+from ansible_collections.homelab.cluster.plugins.module_utils._power_read import PowerError
 
 NUT_REPLY = """BEGIN LIST VAR dummy
 VAR dummy battery.charge "25"
@@ -17,10 +20,10 @@ END LIST VAR dummy
 
 
 def test_nut_request_and_reply():
-    assert p.nut_list_var('dummy') == 'LIST VAR dummy\n'
-    values = p.parse_nut_list(NUT_REPLY, 'dummy')
+    assert r.nut_list_var('dummy') == 'LIST VAR dummy\n'
+    values = r.parse_nut_list(NUT_REPLY, 'dummy')
     assert values['battery.charge'] == '25' and values['device.mfr'] == 'Homelab "sim"'
-    state = p.ups_state(values)
+    state = r.ups_state(values)
     assert state == {'status': ['OB', 'DISCHRG'], 'online': False, 'on_battery': True, 'low_battery': False,
                      'charge_pct': 25.0, 'runtime_s': 540.0, 'load_pct': 41.0, 'watts': 369.0}
 
@@ -31,17 +34,17 @@ def test_nut_request_and_reply():
 ])
 def test_nut_errors(text, message):
     with pytest.raises(PowerError, match=message):
-        p.parse_nut_list(text, 'dummy')
+        r.parse_nut_list(text, 'dummy')
 
 
 def test_nut_names_are_checked():
     with pytest.raises(PowerError, match="ups: 'dummy; rm' is not a NUT UPS name"):
-        p.nut_list_var('dummy; rm')
+        r.nut_list_var('dummy; rm')
 
 
 def test_ups_state_online_and_low():
-    assert p.ups_state({'ups.status': 'OL CHRG', 'ups.realpower': '120'})['online']
-    low = p.ups_state({'ups.status': 'OB LB', 'battery.charge': 'n/a'})
+    assert r.ups_state({'ups.status': 'OL CHRG', 'ups.realpower': '120'})['online']
+    low = r.ups_state({'ups.status': 'OB LB', 'battery.charge': 'n/a'})
     assert low['low_battery'] and low['charge_pct'] is None and low['watts'] is None
 
 
@@ -56,7 +59,7 @@ def test_ups_state_online_and_low():
     ('tasmota', {'StatusSNS': {'ENERGY': {'Power': [12, 30]}}}, {'watts': 12.0, 'on': None}),
 ])
 def test_plug_shapes(kind, data, expected):
-    assert p.parse_plug(kind, data) == expected
+    assert r.parse_plug(kind, data) == expected
 
 
 @pytest.mark.parametrize('kind, data, message', [
@@ -67,27 +70,27 @@ def test_plug_shapes(kind, data, expected):
 ])
 def test_bad_plug_answers(kind, data, message):
     with pytest.raises(PowerError, match=message):
-        p.parse_plug(kind, data)
+        r.parse_plug(kind, data)
 
 
 def test_plug_paths():
-    assert p.plug_path('shelly_gen2', 1) == '/rpc/Switch.GetStatus?id=1'
-    assert p.plug_path('shelly_gen1') == '/status'
-    assert p.plug_path('tasmota') == '/cm?cmnd=Status%208'
+    assert r.plug_path('shelly_gen2', 1) == '/rpc/Switch.GetStatus?id=1'
+    assert r.plug_path('shelly_gen1') == '/status'
+    assert r.plug_path('tasmota') == '/cm?cmnd=Status%208'
     with pytest.raises(PowerError):
-        p.plug_path('zigbee')
+        r.plug_path('zigbee')
 
 
 def test_home_assistant_states():
-    assert p.parse_ha_state({'entity_id': 'sensor.house', 'state': '1234.5',
+    assert r.parse_ha_state({'entity_id': 'sensor.house', 'state': '1234.5',
                              'attributes': {'unit_of_measurement': 'W'}}, 'sensor.house') == 1234.5
-    assert p.parse_ha_state({'state': '2.5', 'attributes': {'unit_of_measurement': 'kW'}}, 'sensor.solar') == 2500
+    assert r.parse_ha_state({'state': '2.5', 'attributes': {'unit_of_measurement': 'kW'}}, 'sensor.solar') == 2500
     for data, message in (({'state': 'unavailable'}, 'sensor.x is unavailable'),
                           ({'state': 'high'}, "state 'high' is not a number"),
                           ({'state': '5', 'attributes': {'unit_of_measurement': 'kWh'}}, "unit 'kWh'"),
                           ([], 'no state')):
         with pytest.raises(PowerError, match=message):
-            p.parse_ha_state(data, 'sensor.x')
+            r.parse_ha_state(data, 'sensor.x')
 
 
 def test_priorities():
@@ -213,4 +216,43 @@ def test_low_battery_flag_triggers_at_any_charge():
     ({'watts': 28, 'source': 'estimate'}, True),
 ])
 def test_is_awake(reading, awake):
-    assert p.is_awake(reading) is awake
+    assert r.is_awake(reading) is awake
+
+
+# --- settle: what a run really did ---------------------------------------------------------------------------
+
+SHED = [{'action': 'power_off', 'host': 'spec', 'priority': 'speculative', 'saves_w': 55.0, 'reason': 'r'}]
+
+
+def test_settle_keeps_only_what_happened():
+    actions = [{'action': 'stop_services', 'host': 'heavy', 'services': ['db'], 'saves_w': 10.0},
+               {'action': 'power_off', 'host': 'heavy', 'saves_w': 95.0, 'projected_w': 1.0},
+               {'action': 'power_off', 'host': 'nas', 'saves_w': 28.0},
+               {'action': 'power_off', 'host': 'pi', 'saves_w': 4.0}]
+    outcomes = [{'status': 'failed', 'reason': 'heavy unreachable and the relay sees it up'},
+                {'status': 'skipped', 'reason': 'an earlier step on heavy failed'},
+                {'status': 'off', 'reason': 'unreachable; the relay sees it off'}]
+    result = p.settle(SHED, actions, outcomes)
+    assert result['shed_log'] == SHED + [{'action': 'power_off', 'host': 'nas', 'saves_w': 28.0}]
+    assert result['done'] == ['power_off nas (it was off already)']
+    assert result['failed'] == ['stop_services heavy: heavy unreachable and the relay sees it up']
+    assert result['skipped'] == ['power_off heavy: an earlier step on heavy failed']
+    assert result['not_run'] == ['power_off pi'] and result['complete'] is False
+    assert result['summary'] == '1 done, 1 failed, 1 skipped, 1 not run'
+
+
+def test_settle_restore_removes_the_entry_only_when_it_happened():
+    restore = [{'action': 'restore', 'undo': 'power_off', 'host': 'spec', 'saves_w': -55.0}]
+    assert p.settle(SHED, restore, [{'status': 'done'}])['shed_log'] == []
+    kept = p.settle(SHED, restore, [{'status': 'failed', 'reason': 'wake refused: storm guard'}])
+    assert kept['shed_log'] == SHED and kept['failed'] == ['restore power_off spec: wake refused: storm guard']
+    assert p.settle([], [], [])['complete'] is True
+
+
+@pytest.mark.parametrize('outcomes, message', [
+    ('done', 'outcomes: expected the list of step outcomes'),
+    ([{'status': 'maybe'}], "outcomes[0].status: expected one of done, off, failed, skipped, got 'maybe'"),
+])
+def test_settle_names_bad_outcomes(outcomes, message):
+    with pytest.raises(p.PowerError, match=re.escape(message)):
+        p.settle([], SHED, outcomes)

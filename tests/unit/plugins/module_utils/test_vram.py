@@ -60,7 +60,7 @@ def test_context_and_kv_cache():
     assert long_['kv_gb'] == pytest.approx(4.29, abs=0.01)  # 32 layers x 1024 x 2 (K,V) x 2 bytes x 32768
     quantized = _vram.vram_need(8, 'Q4_K_M', context=32768, kv_cache='q8_0')
     assert quantized['kv_gb'] < long_['kv_gb'] / 1.8
-    llama2 = _vram.vram_need(13, 'Q4_K_M', layers=40, kv_dim=5120)  # no grouped-query attention
+    llama2 = _vram.vram_need(13, 'Q4_K_M', layers=40, kv_width=5120)  # no grouped-query attention
     assert llama2['kv_gb'] == pytest.approx(3.36, abs=0.01)
 
 

@@ -177,3 +177,15 @@ def test_record_state():
                                            (7199, '120 min'), (7200, '2.0 h'), (-5, '0 s')])
 def test_durations(seconds, text):
     assert _wol._duration(seconds) == text
+
+
+def test_packet_builder_names_the_wakeonlan_version():
+    """RETURN documents `wakeonlan <version>`: the library has no __version__, the version comes from its
+    distribution metadata (it used to print 'wakeonlan ' with nothing after it)."""
+    from importlib.metadata import version
+
+    from ansible_collections.homelab.cluster.plugins.module_utils import _wake_io
+    pytest.importorskip('wakeonlan')
+    packet, builder = _wake_io.build_packet(MAC, None)
+    assert packet == _wol.magic_packet(MAC)
+    assert builder == 'wakeonlan %s' % version('wakeonlan') and builder.split()[1][0].isdigit()

@@ -15,3 +15,18 @@ def run_module(capsys):
             main()
         return json.loads(capsys.readouterr().out)
     return run
+
+
+@pytest.fixture
+def truenas():
+    """A factory of running TrueNAS doubles: truenas(release='26.0') -> Running (stopped after the test)."""
+    from truenas_double import Running
+    started = []
+
+    def start(release='25.10.5', **kwargs):
+        running = Running(release, **kwargs)
+        started.append(running)
+        return running
+    yield start
+    for running in started:
+        running.stop()

@@ -43,6 +43,24 @@ class DeviceDouble(http.server.BaseHTTPRequestHandler):
         pass
 
 
+class StallingPlug(http.server.BaseHTTPRequestHandler):
+    """A plug that accepted the connection and then hangs (a sick Wi-Fi plug): it answers after STALL_S."""
+
+    def do_GET(self):
+        STALLED.wait(STALL_S)
+        self.send_response(200)
+        self.send_header('Content-Type', 'application/json')
+        self.end_headers()
+        self.wfile.write(json.dumps(ANSWERS['/rpc/Switch.GetStatus?id=0']).encode())
+
+    def log_message(self, *args):
+        pass
+
+
+STALL_S = 30
+STALLED = threading.Event()  # set at teardown so the stalled handlers end
+
+
 class UpsdDouble(socketserver.StreamRequestHandler):
     """NUT upsd's text protocol for LIST VAR (a double of upsd with the dummy-ups driver)."""
 
@@ -65,14 +83,18 @@ class UpsdDouble(socketserver.StreamRequestHandler):
 def doubles():
     web = http.server.ThreadingHTTPServer(('127.0.0.1', 0), DeviceDouble)
     upsd = socketserver.ThreadingTCPServer(('127.0.0.1', 0), UpsdDouble)
-    for server in (web, upsd):
+    stall = http.server.ThreadingHTTPServer(('127.0.0.1', 0), StallingPlug)
+    stall.daemon_threads = True
+    for server in (web, upsd, stall):
         threading.Thread(target=server.serve_forever, daemon=True).start()
     with socket.socket() as sock:
         sock.bind(('127.0.0.1', 0))
         dead = sock.getsockname()[1]  # closed again: nothing listens there
-    yield {'web': web.server_address[1], 'nut': upsd.server_address[1], 'dead': dead}
-    web.shutdown()
-    upsd.shutdown()
+    yield {'web': web.server_address[1], 'nut': upsd.server_address[1], 'dead': dead,
+           'stall': stall.server_address[1]}
+    STALLED.set()
+    for server in (web, upsd, stall):
+        server.shutdown()
 
 
 def hosts(ports):
@@ -126,3 +148,23 @@ def test_a_wrong_token_is_reported_not_fatal(doubles, run_module):
 def test_entity_without_home_assistant_is_an_argument_error(run_module):
     result = run_module(power_info.main, {'house_entity': 'sensor.house_power'})
     assert result['failed'] and 'ha_url' in result['msg']
+
+
+def test_one_deadline_for_the_whole_reading(doubles, run_module):
+    """Twenty hanging plugs and a dead one cost one deadline, not twenty timeouts: every source is read at once,
+    a late one is reported as late and its host falls back to its estimate (issue 25: the guard keeps its
+    interval). The bound asserted is the deadline plus slack, far below 20 x the 5 s timeout."""
+    many = {'sick%02d' % i: {'idle_w': 10, 'peak_w': 50, 'plug': {'kind': 'shelly_gen2', 'host': '127.0.0.1',
+                                                                  'port': doubles['stall']}} for i in range(20)}
+    many.update(hosts(doubles))
+    result = run_module(power_info.main, {'hosts': many, 'timeout': 5, 'deadline': 3.0})
+    assert result['elapsed_s'] < 8.0
+    assert result['hosts']['sick07'] == {'watts': 10, 'source': 'estimate'}
+    assert result['hosts']['forge']['source'] == 'plug'  # the healthy ones were read meanwhile
+    late = [u for u in result['unavailable'] if "no answer within the reading's deadline of 3.0 s" in u]
+    assert len(late) == 20 and any(u.startswith('desk plug') for u in result['unavailable'])
+
+
+def test_a_zero_deadline_is_refused(run_module):
+    result = run_module(power_info.main, {'hosts': {}, 'deadline': 0})
+    assert result['failed'] and 'deadline and timeout must be above 0' in result['msg']
