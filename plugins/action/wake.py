@@ -13,6 +13,9 @@ from ansible_collections.homelab.cluster.plugins.module_utils._hostview import h
 
 # module option <- key of the target's wake facts (its host view)
 FROM_WAKE = {'mac': 'mac', 'boot_s': 'boot_s', 'ready_port': 'ready_port'}
+# module option <- the target's storm-guard settings in its view (homelab_wake_max_wakes, ...)
+FROM_SETTINGS = {'max_wakes': 'wake_max_wakes', 'window_s': 'wake_window_s', 'min_off_s': 'wake_min_off_s',
+                 'force': 'wake_force'}
 
 
 class ActionModule(ActionBase):
@@ -47,4 +50,6 @@ class ActionModule(ActionBase):
                     'secureon': view['wake_secureon']}
         for option, key in FROM_WAKE.items():
             defaults[option] = wake[key]
+        for option, key in FROM_SETTINGS.items():
+            defaults[option] = view[key]
         return {k: v for k, v in defaults.items() if v is not None and given.get(k) is None} | {'target': target}

@@ -27,7 +27,10 @@ description:
     are errors that name the host and the variable.
 options:
   _input:
-    description: C(hostvars).
+    description:
+      - C(hostvars), or C(vars) for the current host. With C(vars), a setting given as a play var (C(vars:) on
+        an imported playbook, a role parameter) counts for the current host, as Ansible's precedence says; other
+        hosts come from their host vars (inventory, facts, extra vars).
     type: dict
     required: true
   name:
@@ -42,11 +45,11 @@ seealso:
 EXAMPLES = r'''
 - name: The relay that wakes this host
   ansible.builtin.debug:
-    msg: "{{ (hostvars | homelab.cluster.host_view(inventory_hostname)).wake_relay }}"
+    msg: "{{ (vars | homelab.cluster.host_view(inventory_hostname)).wake_relay }}"
 
 - name: House-wide settings, from the play host
   ansible.builtin.set_fact:
-    guard: "{{ hostvars | homelab.cluster.host_view(inventory_hostname) }}"
+    guard: "{{ vars | homelab.cluster.host_view(inventory_hostname) }}"
 '''
 
 RETURN = r'''

@@ -15,7 +15,8 @@ description:
     errors that name the host and the variable.
 options:
   _input:
-    description: C(hostvars).
+    description: C(hostvars), or C(vars) (then the current host's own play vars count for its view; see
+      P(homelab.cluster.host_view#filter)).
     type: dict
     required: true
   names:

@@ -38,7 +38,7 @@ EXAMPLES = r'''
   ansible.builtin.debug:
     msg: >-
       {{ hostvars | homelab.cluster.host_views(groups['all'])
-         | homelab.cluster.nas_plan(hostvars | homelab.cluster.host_view(inventory_hostname), __nas_config) }}
+         | homelab.cluster.nas_plan(vars | homelab.cluster.host_view(inventory_hostname), __nas_config) }}
 '''
 
 RETURN = r'''

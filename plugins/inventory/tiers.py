@@ -82,6 +82,15 @@ options:
         C(ready_port) (default 22)), C(python) (default true, false for windows; false puts the host in C(no_python)),
         C(quorum_votes) (default 0), C(tier) and C(roles) (declare instead of inferring), C(vars) (extra host vars),
         C(description)."
+      - "C(vars) are extra host vars, screened because a hardware file may come from a shared repository: of the
+        C(ansible_*) variables only C(ansible_host) (checked like C(address), and only without it), C(ansible_port),
+        C(ansible_user), C(ansible_python_interpreter) (an absolute path), C(ansible_become),
+        C(ansible_become_user) and C(ansible_become_method) (V(sudo), V(su), V(doas)) are taken; connection,
+        executable and shell variables (C(ansible_connection), C(ansible_ssh_common_args), C(ansible_*_executable),
+        ...), C(homelab_*) names and the inputs of this collection's roles (C(baseline_*), C(vault_*), C(slurm_*),
+        ...) are refused with an error naming the host and the variable. Put those in C(group_vars/) or
+        C(host_vars/), which are your own files. Names and addresses are checked so that no newline, quote or
+        leading C(-) reaches a shell, ssh or a config file."
     type: dict
   defaults:
     description: Fields deep-merged under every host (inline form of the hardware file's C(defaults)).
@@ -288,6 +297,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                                      '(give each machine under hosts:, only its name is required)' % error_file)
         self._populate(records, tier_rules, role_rules, tiers, roles)
         if live is not None:
+            live.add_facts(self.inventory, _marked)
             live.add_groups(self.inventory)
 
     def _refuse_unknown_options(self, path):

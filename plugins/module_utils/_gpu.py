@@ -67,12 +67,12 @@ _INTEL_DISCRETE = ('4905', '4906', '4907', '4908', '56', 'e2')
 # AMD APU code names (integrated graphics that share system memory)
 _AMD_APUS = ('raphael', 'phoenix', 'rembrandt', 'renoir', 'cezanne', 'lucienne', 'barcelo', 'picasso',
              'raven', 'mendocino', 'hawk point', 'strix', 'granite ridge', 'van gogh', 'dragon range')
-# ROCm's supported consumer targets (ROCm 6.x compatibility matrix); others run with an override only
-ROCM_SUPPORTED_GFX = ('gfx1100', 'gfx1101', 'gfx1102', 'gfx1030', 'gfx1200', 'gfx1201', 'gfx906', 'gfx908',
-                      'gfx90a', 'gfx942')
-# RDNA2/RDNA3 targets that work with HSA_OVERRIDE_GFX_VERSION set to the supported sibling
+# The targets ROCm 6.4's Linux support matrix lists (Radeon RX 7900/7800/7700, RX 9070/9060, Radeon PRO W7000 and
+# W6800/V620, Instinct MI100/MI200/MI300); gfx906 (Radeon VII, MI50) and gfx1102 (RX 7600) are not in it
+ROCM_SUPPORTED_GFX = ('gfx1100', 'gfx1101', 'gfx1030', 'gfx1200', 'gfx1201', 'gfx908', 'gfx90a', 'gfx942')
+# RDNA2/RDNA3 targets that work with HSA_OVERRIDE_GFX_VERSION set to the listed sibling
 ROCM_OVERRIDES = {'gfx1031': '10.3.0', 'gfx1032': '10.3.0', 'gfx1034': '10.3.0', 'gfx1035': '10.3.0',
-                  'gfx1036': '10.3.0', 'gfx1103': '11.0.0'}
+                  'gfx1036': '10.3.0', 'gfx1102': '11.0.0', 'gfx1103': '11.0.0'}
 # PCI device -> gfx target, for when rocminfo/rocm-smi are not there yet
 AMD_GFX = {'744c': 'gfx1100', '747e': 'gfx1101', '7480': 'gfx1102', '73bf': 'gfx1030', '73df': 'gfx1031',
            '73ff': 'gfx1032', '7550': 'gfx1201', '7590': 'gfx1200'}

@@ -30,6 +30,7 @@ from ansible_collections.homelab.cluster.plugins.module_utils._schema import che
 from ansible_collections.homelab.cluster.plugins.module_utils._schema import check_schema
 from ansible_collections.homelab.cluster.plugins.module_utils._schema import describe
 from ansible_collections.homelab.cluster.plugins.module_utils._schema import suggest
+from ansible_collections.homelab.cluster.plugins.module_utils._vars_screen import check_vars
 
 
 def deep_merge(base, over):
@@ -175,7 +176,8 @@ def validate_sources(data, problems):
         if key not in TOP_LEVEL_KEYS and key not in CONFIG_KEYS_TOLERATED:
             problems.append(Problem((str(key),), 'unknown top-level key%s; expected defaults and hosts'
                                     % suggest(key, TOP_LEVEL_KEYS)))
-    defaults = check_schema(HOST_SCHEMA, data.get('defaults') or {}, ('defaults',), problems) or {}
+    defaults = _screened(check_schema(HOST_SCHEMA, data.get('defaults') or {}, ('defaults',), problems) or {},
+                         ('defaults',), problems)
     hosts_raw = data.get('hosts')
     if hosts_raw is None:
         hosts_raw = {}
@@ -186,13 +188,28 @@ def validate_sources(data, problems):
     hosts = {}
     for name, raw in hosts_raw.items():
         if not isinstance(name, str) or not HOSTNAME_RE.match(name):
-            problems.append(Problem(('hosts', str(name)), 'expected a host name of letters, digits, _, . and -, '
+            # the path shows the name escaped: a name with newlines must not print lines of its own
+            label = str(name) if str(name).isprintable() else ascii(str(name))
+            problems.append(Problem(('hosts', label), 'expected a host name of letters, digits, _, . and -, '
                                     'got %s' % describe(name)))
             continue
         if raw is None:
             raw = {}
-        hosts[str(name)] = check_schema(HOST_SCHEMA, raw, ('hosts', str(name)), problems)
+        path = ('hosts', str(name))
+        hosts[str(name)] = _screened(check_schema(HOST_SCHEMA, raw, path, problems), path, problems)
     return defaults, hosts
+
+
+def _screened(fields, path, problems):
+    """The fields with their ``vars`` screened (check_vars); ansible_host in vars only where address is absent."""
+    if not fields or 'vars' not in fields:
+        return fields
+    fields = dict(fields, vars=check_vars(fields['vars'], path + ('vars',), problems))
+    if 'ansible_host' in fields['vars'] and 'address' in fields:
+        problems.append(Problem(path + ('vars', 'ansible_host'), 'refused: address is given; the inventory sets '
+                                'ansible_host from it, so give only one of them'))
+        del fields['vars']['ansible_host']
+    return fields
 
 
 def _check_unique(records, field, problems, what):

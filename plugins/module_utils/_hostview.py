@@ -209,6 +209,9 @@ SETTINGS = {
     'gaming_cluster_processes': (_strings, (), 'cluster GPU processes stopped for a game'),
     'slurm_controller': (_text, None, 'the Slurm controller host the gaming guard drains nodes on'),
     'vram_lineup': (_list, None, 'the models vram_plan.yml plans onto this host'),
+    # inference tier (catalog: module_utils/_inference/catalog.py)
+    'inference_servers': (_list, (), 'the model servers of this host (Ollama, llama.cpp, vLLM, OpenAI-compatible)'),
+    'inference_engine': (_text, 'docker', 'the container engine service inference_recover.yml restarts'),
     # quorum
     'quorum_qnetd': (_text, _FIRST_LOGIC_ONLY, 'the quorum device host'),
     'quorum_settle_s': (_number(0), 60, 'seconds quorum.yml waits for every vote'),
@@ -357,9 +360,21 @@ def host_view(name, hv, groups=None):
 
 
 def host_views(hostvars, names, groups=None):
-    """The views of ``names`` (in that order) from the whole ``hostvars``; a name not in it is an error."""
+    """The views of ``names`` (in that order); a name not in the inventory is an error.
+
+    ``hostvars`` is either Ansible's ``hostvars`` or a play's ``vars`` (every variable of the current host, play
+    and role vars included). With ``vars``, the current host's view comes from them, so a setting given as a play
+    var (``vars:`` on an imported playbook, a role parameter) counts as it does everywhere else in Ansible; other
+    hosts come from its ``hostvars``, which hold their inventory vars, facts and extra vars.
+    """
+    current = None
+    if 'hostvars' in hostvars and 'inventory_hostname' in hostvars:
+        current, everything, hostvars = hostvars['inventory_hostname'], hostvars, hostvars['hostvars']
     out = []
     for name in names:
+        if name == current:
+            out.append(host_view(name, everything, groups))
+            continue
         if name not in hostvars:
             raise HostViewError('%s: not an inventory host' % (name,))
         out.append(host_view(name, hostvars[name], groups))

@@ -8,8 +8,11 @@ PRIVATE to the homelab.cluster collection; its API may change without notice.
 
 from __future__ import annotations
 
-import html
 import json
+
+from ansible_collections.homelab.cluster.plugins.module_utils._report import esc as _e
+from ansible_collections.homelab.cluster.plugins.module_utils._report import fmt as _fmt
+from ansible_collections.homelab.cluster.plugins.module_utils._report import page as _shell
 
 WIDTH, BAR_H, GAP = 760, 22, 8
 
@@ -28,14 +31,6 @@ def read_log(lines):
         if isinstance(entry, dict) and 'plan' in entry and 'readings' in entry:
             out.append(entry)
     return out
-
-
-def _e(value):
-    return html.escape('%s' % (value,), quote=True)
-
-
-def _fmt(watts):
-    return '-' if watts is None else ('%.1f' % float(watts)).rstrip('0').rstrip('.')
 
 
 def hosts_chart(entry):
@@ -104,18 +99,22 @@ def render_html(entries, title='homelab power report', last=20):
                 '<p class="why">%s</p>' % '<br>'.join(_e(r) for r in latest['plan'].get('reasons', [])),
                 hosts_chart(latest), history_chart(entries[-last:]),
                 '<h2>Decisions (newest first)</h2>']
-    for entry in reversed(entries[-last:]):
-        plan, readings = entry['plan'], entry['readings']
-        actions = ''.join('<li>%s</li>' % _e(a.get('reason')) for a in plan.get('actions', [])) or '<li>none</li>'
-        rows = ''.join('<tr><td>%s</td><td class="num">%s</td><td>%s</td></tr>'
-                       % (_e(name), _fmt(h.get('watts')), _e(h.get('source')))
-                       for name, h in sorted((readings.get('hosts') or {}).items()))
-        ups = ''.join('<li>%s: %s, battery %s%%, %s s left</li>'
-                      % (_e(name), _e(' '.join(u.get('status') or [])), _fmt(u.get('charge_pct')),
-                         _fmt(u.get('runtime_s'))) for name, u in sorted((readings.get('ups') or {}).items()))
-        missing = ''.join('<li>%s</li>' % _e(u) for u in readings.get('unavailable') or [])
-        sections.append(
-            '<section class="decision"><h3>%s: %s</h3><div class="cols"><div><h4>Decision</h4><p>%s</p>'
+    sections.extend(decision_section(entry) for entry in reversed(entries[-last:]))
+    return _page(title, '\n'.join(s for s in sections if s))
+
+
+def decision_section(entry):
+    """One decision beside the readings that caused it (also on the house status page)."""
+    plan, readings = entry['plan'], entry['readings']
+    actions = ''.join('<li>%s</li>' % _e(a.get('reason')) for a in plan.get('actions', [])) or '<li>none</li>'
+    rows = ''.join('<tr><td>%s</td><td class="num">%s</td><td>%s</td></tr>'
+                   % (_e(name), _fmt(h.get('watts')), _e(h.get('source')))
+                   for name, h in sorted((readings.get('hosts') or {}).items()))
+    ups = ''.join('<li>%s: %s, battery %s%%, %s s left</li>'
+                  % (_e(name), _e(' '.join(u.get('status') or [])), _fmt(u.get('charge_pct')),
+                     _fmt(u.get('runtime_s'))) for name, u in sorted((readings.get('ups') or {}).items()))
+    missing = ''.join('<li>%s</li>' % _e(u) for u in readings.get('unavailable') or [])
+    return ('<section class="decision"><h3>%s: %s</h3><div class="cols"><div><h4>Decision</h4><p>%s</p>'
             '<ul>%s</ul></div><div><h4>Readings</h4><p>house <b>%s W</b> (%s), limit %s W, target %s W, '
             'solar %s W</p><table><tr><th>host</th><th>W</th><th>source</th></tr>%s</table><ul>%s</ul>%s'
             '</div></div></section>'
@@ -123,17 +122,10 @@ def render_html(entries, title='homelab power report', last=20):
                actions, _fmt(readings.get('house_w')), _e(readings.get('house_source')), _fmt(entry.get('limit_w')),
                _fmt(plan.get('target_w')), _fmt(readings.get('solar_w')), rows, ups,
                '<p>unavailable:</p><ul class="bad">%s</ul>' % missing if missing else ''))
-    return _page(title, '\n'.join(s for s in sections if s))
 
 
 def _page(title, body):
-    return ('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>%s</title>'
-            '<meta name="viewport" content="width=device-width, initial-scale=1">'
-            '<style>body{font-family:sans-serif;max-width:820px;margin:1em auto;color:#222}'
-            'table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 8px}.num{text-align:right}'
-            '.cols{display:flex;gap:2em}.decision{border-top:1px solid #ddd}.why{font-weight:bold}'
-            '.bad{color:#c0392b}</style></head><body><h1>%s</h1>\n%s\n</body></html>\n'
-            % (_e(title), _e(title), body))
+    return _shell(title, body)
 
 
 def render_markdown(entries, title='homelab power report', last=20):

@@ -11,6 +11,7 @@ every mistake in a file; ``_hardware.normalize_hardware`` raises ``HardwareError
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import re
 
 OS_CHOICES = (
@@ -34,10 +35,11 @@ NPU_W = 5
 DEFAULT_BOOT_S = 60
 DEFAULT_READY_PORT = 22
 
-HOSTNAME_RE = re.compile(r'^[A-Za-z0-9_][A-Za-z0-9_.-]*$')
-_MAC_RE = re.compile(r'^[0-9a-f]{2}([:-]?)[0-9a-f]{2}(\1[0-9a-f]{2}){4}$')
-_ADDRESS_RE = re.compile(r'^[A-Za-z0-9_.:-]+$')
-_GROUP_SAFE_RE = re.compile(r'^[a-z][a-z0-9_]*$')
+# \Z, not $: $ also matches before a trailing newline, and a name or address with a newline reaches shell code
+HOSTNAME_RE = re.compile(r'^[A-Za-z0-9_][A-Za-z0-9_.-]*\Z')
+_MAC_RE = re.compile(r'^[0-9a-f]{2}([:-]?)[0-9a-f]{2}(\1[0-9a-f]{2}){4}\Z')
+_DNS_LABEL_RE = re.compile(r'^(?!-)[A-Za-z0-9_-]{1,63}(?<!-)\Z')
+_GROUP_SAFE_RE = re.compile(r'^[a-z][a-z0-9_]*\Z')
 VENDOR_HINTS = (
     ('nvidia', ('nvidia', 'geforce', 'rtx', 'gtx', 'quadro', 'tesla', 'jetson', 'orin')),
     ('amd', ('amd', 'radeon', ' rx ', 'instinct')),
@@ -163,12 +165,25 @@ def _mac(value):
     return ':'.join(digits[i:i + 2] for i in range(0, 12, 2)), None
 
 
+def is_address(text):
+    """An IPv4 or IPv6 address, or a DNS name (labels of letters, digits, _ and -, none starting or ending with
+    -): nothing that a shell, ssh (a leading -) or a config file could read as more than one word."""
+    if not isinstance(text, str) or not text or len(text) > 253:
+        return False
+    try:
+        ipaddress.ip_address(text)
+        return True
+    except ValueError:
+        pass
+    labels = text[:-1].split('.') if text.endswith('.') else text.split('.')
+    if all(label.isdigit() for label in labels):
+        return False  # 10.0.300.1 is a broken IPv4 address, not a name
+    return all(_DNS_LABEL_RE.match(label) for label in labels)
+
+
 def _address(value):
-    if not isinstance(value, str) or not _ADDRESS_RE.match(str(value).strip()):
-        return None, 'expected an IP address or DNS name, got %s' % describe(value)
-    norm = str(value).strip()
-    parts = norm.split('.')
-    if len(parts) == 4 and all(p.isdigit() for p in parts) and any(int(p) > 255 for p in parts):
+    norm = str(value).strip() if isinstance(value, str) else None
+    if not is_address(norm):
         return None, 'expected an IP address or DNS name, got %s' % describe(value)
     return norm, None
 

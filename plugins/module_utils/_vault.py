@@ -68,15 +68,44 @@ def group_policy(mount, group):
 DEFAULT_TTLS = {'token_ttl': '1h', 'token_max_ttl': '4h', 'secret_id_ttl': '0'}
 
 
+ISSUER_POLICY = 'homelab-issuer'
+DEFAULT_MAX_WRAP_TTL = '10m'
+
+
+def approle_name(group):
+    """The AppRole of an inventory group: homelab-<group> with _ as -."""
+    return 'homelab-%s' % check_name('group', group).replace('_', '-')
+
+
+def issuer_policy(approles, max_wrap_ttl=DEFAULT_MAX_WRAP_TTL):
+    """The policy of the token that enrols hosts (homelab.cluster.vault_agent, from the controller): read each
+    AppRole's role_id, create its secret_ids only response-wrapped (the issuer never sees one), and destroy a
+    secret_id by its accessor when a host's is rotated. Nothing else: no secret, no policy, no other auth path."""
+    _seconds(max_wrap_ttl)
+    blocks = ['# homelab.cluster: enrols hosts into their group\'s AppRole; secret_ids only response-wrapped\n']
+    for name in sorted(approles):
+        check_name('approles', name)
+        base = 'auth/approle/role/%s' % name
+        blocks.append('path "%s/role-id" {\n  capabilities = ["read"]\n}\n' % base)
+        blocks.append('path "%s/secret-id" {\n  capabilities = ["create", "update"]\n  min_wrapping_ttl = "1s"\n'
+                      '  max_wrapping_ttl = "%s"\n}\n' % (base, max_wrap_ttl))
+        blocks.append('path "%s/secret-id-accessor/destroy" {\n  capabilities = ["create", "update"]\n}\n' % base)
+    return ''.join(blocks)
+
+
 def approles_for_groups(groups, mount, ttls=None):
-    """An AppRole and a policy per inventory group: {'policies': {name: hcl}, 'approles': {name: settings}}.
-    ttls: token_ttl, token_max_ttl, secret_id_ttl (durations; secret_id_ttl 0 = the secret_id does not expire)."""
+    """An AppRole and a policy per inventory group, and the issuer policy that may enrol hosts into them:
+    {'policies': {name: hcl}, 'approles': {name: settings}}.
+    ttls: token_ttl, token_max_ttl, secret_id_ttl (durations; secret_id_ttl 0 = each secret_id's own TTL, which
+    homelab.cluster.vault_agent sets, applies)."""
     ttls = dict(DEFAULT_TTLS, **(ttls or {}))
     policies, approles = {}, {}
     for group in groups:
-        name = 'homelab-%s' % check_name('group', group).replace('_', '-')
+        name = approle_name(group)
         policies[name] = group_policy(mount, group)
         approles[name] = dict(ttls, token_policies=[name])
+    if approles:
+        policies[ISSUER_POLICY] = issuer_policy(approles)
     return {'policies': policies, 'approles': approles}
 
 

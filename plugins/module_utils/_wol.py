@@ -126,7 +126,9 @@ def default_timeout(boot_s):
 # ---------------------------------------------------------------------------------------------- storm guard
 
 def new_history():
-    return {'wakes': [], 'last_up': None, 'last_down': None}
+    # last_sleep: when a poweroff was confirmed on purpose (state=down: sleep_idle, the power guard); the house
+    # collector of homelab.cluster.monitoring reads it to tell a host asleep by design from one that went down
+    return {'wakes': [], 'last_up': None, 'last_down': None, 'last_sleep': None}
 
 
 def clean_history(history, now, window_s):
@@ -136,7 +138,7 @@ def clean_history(history, now, window_s):
         wakes = history.get('wakes')
         if isinstance(wakes, list):
             out['wakes'] = sorted(float(t) for t in wakes if isinstance(t, (int, float)) and now - t < window_s)
-        for key in ('last_up', 'last_down'):
+        for key in ('last_up', 'last_down', 'last_sleep'):
             if isinstance(history.get(key), (int, float)):
                 out[key] = float(history[key])
     return out
@@ -167,6 +169,11 @@ def storm_check(history, now, max_wakes, window_s, min_off_s, name='the host'):
 
 def record_wake(history, now):
     return dict(history, wakes=list(history['wakes']) + [now])
+
+
+def record_sleep(history, now):
+    """Remember a poweroff confirmed on purpose (``state: down``), apart from a probe that merely saw it down."""
+    return dict(history, last_sleep=now)
 
 
 def record_state(history, now, up):

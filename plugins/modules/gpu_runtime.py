@@ -19,7 +19,9 @@ description:
     runtime, and C(default_runtime_name) when O(default). The file is edited line by line; comments and every
     other setting stay as they are.
   - V(podman) (or any CDI consumer) - the CDI spec O(cdi_spec) from C(nvidia-ctk cdi generate), replaced only
-    when the generated spec differs. Without C(nvidia-ctk) this engine is reported as skipped.
+    when the generated spec differs. Without C(nvidia-ctk) this engine is reported as skipped. It needs the driver
+    loaded (NVML). From container toolkit 1.18 on, the toolkit's C(nvidia-cdi-refresh) units keep
+    C(/var/run/cdi/nvidia.yaml) themselves; this is for older toolkits (C(homelab.cluster.gpu_stack) chooses).
   - It does not restart anything; RV(restart) names the services whose configuration changed, for a handler.
 author:
   - Homelab Cluster Team (@homelab-cluster)
@@ -67,7 +69,7 @@ options:
     choices: [2, 3]
     default: 2
   cdi_spec:
-    description: Where the CDI spec goes.
+    description: Where the CDI spec goes (NVIDIA's documented place for toolkits before 1.18).
     type: path
     default: /etc/cdi/nvidia.yaml
   nvidia_ctk:

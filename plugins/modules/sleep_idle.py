@@ -81,8 +81,8 @@ seealso:
 EXAMPLES = r'''
 - name: Put idle hosts to sleep
   homelab.cluster.sleep_idle:
-    always_on: "{{ (hostvars | homelab.cluster.host_view(inventory_hostname)).always_on }}"
-    wakeable: "{{ (hostvars | homelab.cluster.host_view(inventory_hostname)).wakeable }}"
+    always_on: "{{ (vars | homelab.cluster.host_view(inventory_hostname)).always_on }}"
+    wakeable: "{{ (vars | homelab.cluster.host_view(inventory_hostname)).wakeable }}"
     idle_minutes: 30
     stop_services: [slurmd, ollama]
   register: sleep

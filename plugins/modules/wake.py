@@ -26,9 +26,11 @@ description:
     example on the controller with O(send=false).
   - When the task is delegated, or when O(target) names an inventory host, the action plugin fills in
     O(mac), O(address), O(boot_s) and O(ready_port) from that host's C(homelab_wake) and C(ansible_host)
-    variables, which the C(homelab.cluster.tiers) inventory sets. C(homelab_wake_address) overrides the
-    address when the host is managed through another one, for example a container connection. It also
-    fills O(secureon) from C(homelab_wake_secureon). Options given in the task take precedence.
+    variables, which the C(homelab.cluster.tiers) inventory sets, and the storm guard's O(max_wakes), O(window_s),
+    O(min_off_s) and O(force) from its C(homelab_wake_max_wakes), C(homelab_wake_window_s), C(homelab_wake_min_off_s)
+    and C(homelab_wake_force), all read through P(homelab.cluster.host_view#filter). C(homelab_wake_address)
+    overrides the address when the host is managed through another one, for example a container connection. It
+    also fills O(secureon) from C(homelab_wake_secureon). Options given in the task take precedence.
   - The packet is built by the C(wakeonlan) Python library when the sending host has it. Otherwise the
     module builds the same bytes itself, so relays need nothing but Python.
 author:
@@ -276,6 +278,7 @@ from ansible_collections.homelab.cluster.plugins.module_utils._wol import clean_
 from ansible_collections.homelab.cluster.plugins.module_utils._wol import default_timeout
 from ansible_collections.homelab.cluster.plugins.module_utils._wol import format_mac
 from ansible_collections.homelab.cluster.plugins.module_utils._wol import parse_mac
+from ansible_collections.homelab.cluster.plugins.module_utils._wol import record_sleep
 from ansible_collections.homelab.cluster.plugins.module_utils._wol import record_state
 from ansible_collections.homelab.cluster.plugins.module_utils._wol import record_wake
 from ansible_collections.homelab.cluster.plugins.module_utils._wol import storm_check
@@ -362,8 +365,8 @@ def main():
                     fail('%s still answers (%s: %s) after %.0f s; it did not power off'
                          % (name, probe.describe(), detail, timeout), ready=True)
             if not module.check_mode:
-                state.write(record_state(record_state(history, started, True) if ready else history,
-                                         seen_at, False))
+                state.write(record_sleep(record_state(record_state(history, started, True) if ready else history,
+                                                      seen_at, False), seen_at))
             done('%s is down (%s: %s)' % (name, probe.describe(), detail), ready=ready and module.check_mode,
                  ready_at=seen_at)
 

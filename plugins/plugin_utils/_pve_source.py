@@ -207,6 +207,9 @@ class LiveSource:
                                                       {'templates': self.plugin.get_option('proxmox_templates'),
                                                        'guests': self.plugin.get_option('proxmox_guests')})
         self.warnings += self._failure_warnings() + warnings
+        # the API's own facts become homelab_proxmox, a computed var the plugin sets (add_facts): they never travel
+        # as the hardware file's free vars, which refuse homelab_* names
+        self.facts = {name: (entry.pop('vars', None) or {}).get('homelab_proxmox') for name, entry in hosts.items()}
         for name in list(hosts):
             try:
                 normalize_hardware({'hosts': {name: hosts[name]}})
@@ -220,6 +223,12 @@ class LiveSource:
     def _warn(self):
         for warning in self.warnings:
             self.plugin.display.warning('homelab.cluster.tiers: proxmox: %s' % warning)
+
+    def add_facts(self, inventory, mark):
+        """homelab_proxmox on every API host the inventory kept, marked as the plugin marks its own vars."""
+        for name, facts in sorted((getattr(self, 'facts', None) or {}).items()):
+            if facts is not None and name in inventory.hosts:
+                inventory.set_variable(name, 'homelab_proxmox', mark(facts))
 
     def add_groups(self, inventory):
         names = set(pool_groups((self.raw or {}).get('resources')))

@@ -12,7 +12,7 @@ cd "$dest"
 git init -q && git add -A && git -c user.name=ci -c user.email=ci@localhost commit -qm sanity
 # A venv of its own: ansible-test --requirements installs its pinned linters there, not into .venv.
 venv="$root/.build/sanity-venv"
-core=$(grep -E '^ansible-core==' "$root/requirements-dev.txt")
+core=$(grep -E '^ansible-core==' "$root/requirements-dev.in")  # the top-level pins (the .txt holds hashes too)
 if [ ! -x "$venv/bin/ansible-test" ] || ! "$venv/bin/python" -m pip show ansible-core 2>/dev/null | grep -q "^Version: ${core#ansible-core==}$"; then
   python3 -m venv "$venv"
   "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "$core"

@@ -1,7 +1,7 @@
 """Nothing reads homelab_* host vars by hand: only the host view (plugins/module_utils/_hostview.py) does, and
 everything else goes through it (the host_view/host_views filters in playbooks, roles and templates; the Python
-functions in plugins and the lab). The inventory's writer (_classify.py) and gaming_info (which sets the runtime
-fact) write them; they are the two allowed writers. (Issue 15: one host view.)"""
+functions in plugins and the lab). The inventory's writers (_classify.py; the live Proxmox source for
+homelab_proxmox) and gaming_info (which sets the runtime fact) write them. (Issue 15: one host view.)"""
 
 import os
 import re
@@ -12,7 +12,9 @@ import yaml
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
 SCANNED = ('plugins', 'roles', 'playbooks', 'lab')
 READER = os.path.join('plugins', 'module_utils', '_hostview.py')
-WRITERS = (os.path.join('plugins', 'module_utils', '_classify.py'),)
+# the writers of computed vars: the tiers inventory's host vars, and the live Proxmox source's homelab_proxmox
+WRITERS = (os.path.join('plugins', 'module_utils', '_classify.py'),
+           os.path.join('plugins', 'plugin_utils', '_pve_source.py'))
 
 TOKEN = re.compile(r'(?<![\w.])homelab_[a-z0-9_]+')
 JINJA = re.compile(r'\{\{(.*?)\}\}|\{%(.*?)%\}', re.S)

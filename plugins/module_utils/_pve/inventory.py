@@ -214,14 +214,15 @@ def pool_groups(resources):
 
 def merge_into(data, hosts):
     """The hardware data with the API's hosts added; where a host is also in the file, the file's fields win
-    (deep-merged) and its ``vars`` keep the API's ``homelab_proxmox``."""
+    (deep-merged). The API's ``homelab_proxmox`` facts are not among them: the live source sets them as a computed
+    var after the hardware checks (``_pve_source.LiveSource.add_facts``)."""
     data = dict(data or {})
     file_hosts = dict(data.get('hosts') or {})
     for name, entry in hosts.items():
         given = file_hosts.get(name)
         if isinstance(given, dict):
             merged = _deep_merge(entry, given)
-            merged['vars'] = dict(given.get('vars') or {}, **entry['vars'])
+            merged['vars'] = dict(given.get('vars') or {}, **(entry.get('vars') or {}))
             file_hosts[name] = merged
         else:
             file_hosts[name] = entry

@@ -206,6 +206,31 @@ def test_fact_cache():
         shutil.rmtree(tmp)
 
 
+def test_hostile_runs_nothing():
+    """The hostile hardware file (files/errors/hostile.tiers.yml) behind a real ansible-playbook run: the run fails
+    on the inventory and none of the commands hidden in names, addresses and vars runs (issue 23 item 5)."""
+    tmp = tempfile.mkdtemp(prefix='homelab-hostile-')
+    try:
+        canary = os.path.join(tmp, 'pwned')
+        with open(os.path.join(FILES, 'errors', 'hostile.tiers.yml')) as handle:
+            text = handle.read().replace('/tmp/homelab-pwned', canary)
+        source = os.path.join(tmp, 'hostile.tiers.yml')
+        with open(source, 'w') as handle:
+            handle.write(text)
+        playbook = os.path.join(tmp, 'play.yml')
+        with open(playbook, 'w') as handle:
+            handle.write('- hosts: all\n  gather_facts: true\n  tasks:\n    - ansible.builtin.raw: "touch %s"\n'
+                         % canary)
+        env = dict(os.environ, ANSIBLE_INVENTORY_UNPARSED_FAILED='true', ANSIBLE_NOCOLOR='1')
+        proc = subprocess.run(['ansible-playbook', '-i', source, playbook], capture_output=True, text=True, env=env,
+                              check=False, timeout=120)
+        check('hostile hardware file: the playbook stops on the inventory and nothing runs',
+              proc.returncode != 0 and not os.path.exists(canary) and '10 problems in the hardware file' in proc.stderr,
+              'rc=%s canary=%s\n%s%s' % (proc.returncode, os.path.exists(canary), proc.stdout, proc.stderr))
+    finally:
+        shutil.rmtree(tmp)
+
+
 def test_docs():
     proc = subprocess.run(['ansible-doc', '-t', 'inventory', 'homelab.cluster.tiers'], capture_output=True, text=True,
                           check=False)
@@ -247,7 +272,7 @@ def test_installed_collection():
 
 def main():
     for test in (test_cases, test_errors, test_example_graph_and_determinism, test_untrusted, test_plain_output,
-                 test_cache, test_fact_cache, test_docs, test_installed_collection):
+                 test_cache, test_fact_cache, test_hostile_runs_nothing, test_docs, test_installed_collection):
         test()
     print('%d passed, %d failed' % (RESULTS['passed'], RESULTS['failed']))
     return 1 if RESULTS['failed'] else 0

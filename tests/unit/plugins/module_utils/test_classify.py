@@ -117,7 +117,9 @@ def test_host_vars_follow_the_contract():
                        'gpus': [{'model': 'RTX 4070 Ti Super', 'vram_gb': 16}, {'model': 'RX 7900 XT', 'vram_gb': 20},
                                 {'model': 'Hailo-8L'}],
                        'power': {'idle_w': 95, 'peak_w': 850}, 'quorum_votes': 1,
-                       'vars': {'ansible_user': 'root', 'homelab_tier': 'spoofed'}})
+                       'vars': {'ansible_user': 'root'}})
+    # the hardware file refuses homelab_* in vars (test_hardware_hostile); host_vars keeps ours first regardless
+    record['vars']['homelab_tier'] = 'spoofed'
     hv = host_vars(record, cls)
     assert hv['ansible_host'] == '10.0.30.10' and hv['ansible_user'] == 'root'
     assert hv['homelab_tier'] == 'modern'

@@ -307,7 +307,10 @@ def test_normalize_bus_ids():
 
 def test_rocm_support_table():
     assert _gpu.rocm_support(None) == (None, None)
-    assert _gpu.rocm_support('gfx1102') == ('supported', None)
+    assert _gpu.rocm_support('gfx1100') == ('supported', None)
+    # not in ROCm 6.4's matrix: the RX 7600 runs as its listed sibling, the Radeon VII not at all
+    assert _gpu.rocm_support('gfx1102') == ('override', '11.0.0')
+    assert _gpu.rocm_support('gfx906') == ('unsupported', None)
     assert _gpu.rocm_support('gfx803') == ('unsupported', None)
 
 

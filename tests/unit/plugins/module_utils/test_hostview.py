@@ -227,3 +227,16 @@ def test_the_readme_documents_every_setting():
         readme = handle.read()
     missing = [key for key in _hostview.SETTINGS if '`homelab_%s`' % key not in readme]
     assert missing == []
+
+
+def test_a_plays_vars_give_the_current_hosts_play_settings():
+    """`vars | homelab.cluster.host_view(inventory_hostname)`: a setting given as a play var (vars: on an imported
+    playbook) counts for the current host; other hosts still come from hostvars."""
+    hostvars = inventory({'forge': FORGE, 'keeper': KEEPER})
+    play_vars = dict(hostvars['forge'], homelab_sleep_idle_minutes=0, hostvars=hostvars, inventory_hostname='forge')
+    forge, keeper = host_views(play_vars, ['forge', 'keeper'])
+    assert forge['sleep_idle_minutes'] == 0 and forge['tier'] == 'modern'
+    assert keeper['sleep_idle_minutes'] == 30 and keeper['always_on'] is True
+    assert host_views(hostvars, ['forge'])[0]['sleep_idle_minutes'] == 30
+    with pytest.raises(HostViewError, match='^nowhere: not an inventory host$'):
+        host_views(play_vars, ['nowhere'])

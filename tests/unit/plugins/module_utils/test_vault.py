@@ -75,3 +75,26 @@ def test_mount_changes():
 def test_normalise_policy():
     assert _vault.normalise_policy('path "a" {  \n}\n\n\n') == 'path "a" {\n}\n'
     assert _vault.check_name('x', 'homelab-compute') == 'homelab-compute'
+
+
+def test_the_issuer_policy_only_enrols_hosts():
+    result = _vault.approles_for_groups(['compute', 'role_inference'], 'kv')
+    policy = result['policies'][_vault.ISSUER_POLICY]
+    for role in ('homelab-compute', 'homelab-role-inference'):
+        assert 'path "auth/approle/role/%s/role-id" {\n  capabilities = ["read"]\n}' % role in policy
+        # a secret_id only response-wrapped: the issuer never sees one
+        assert ('path "auth/approle/role/%s/secret-id" {\n  capabilities = ["create", "update"]\n'
+                '  min_wrapping_ttl = "1s"\n  max_wrapping_ttl = "10m"\n}' % role) in policy
+        assert 'path "auth/approle/role/%s/secret-id-accessor/destroy"' % role in policy
+    assert 'kv/' not in policy and 'sys/' not in policy and 'sudo' not in policy and '*' not in policy
+
+
+def test_no_groups_no_issuer_policy():
+    assert _vault.approles_for_groups([], 'kv') == {'policies': {}, 'approles': {}}
+
+
+def test_issuer_policy_checks_names_and_durations():
+    with pytest.raises(_vault.VaultError, match="approles: 'bad name' is not a name"):
+        _vault.issuer_policy(['bad name'])
+    with pytest.raises(_vault.VaultError, match='expected a duration'):
+        _vault.issuer_policy(['homelab-x'], max_wrap_ttl='soon')

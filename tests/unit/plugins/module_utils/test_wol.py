@@ -114,8 +114,8 @@ def test_default_timeout(boot_s, expected):
 NOW = 1_000_000.0
 
 
-def history(wakes=(), last_up=None, last_down=None):
-    return {'wakes': list(wakes), 'last_up': last_up, 'last_down': last_down}
+def history(wakes=(), last_up=None, last_down=None, last_sleep=None):
+    return {'wakes': list(wakes), 'last_up': last_up, 'last_down': last_down, 'last_sleep': last_sleep}
 
 
 def test_clean_history_drops_old_wakes_and_garbage():
@@ -189,3 +189,13 @@ def test_packet_builder_names_the_wakeonlan_version():
     packet, builder = _wake_io.build_packet(MAC, None)
     assert packet == _wol.magic_packet(MAC)
     assert builder == 'wakeonlan %s' % version('wakeonlan') and builder.split()[1][0].isdigit()
+
+
+def test_a_confirmed_sleep_is_kept_apart_from_a_probe_that_saw_the_host_down():
+    h = _wol.record_state(_wol.new_history(), NOW, True)
+    h = _wol.record_sleep(_wol.record_state(h, NOW + 5, False), NOW + 5)
+    assert (h['last_down'], h['last_sleep']) == (NOW + 5, NOW + 5)
+    assert _wol.clean_history(h, NOW + 6, 3600)['last_sleep'] == NOW + 5
+    # woken, then seen down by a probe (a crash): last_down moves, last_sleep does not
+    h = _wol.record_state(_wol.record_state(h, NOW + 100, True), NOW + 200, False)
+    assert (h['last_down'], h['last_sleep']) == (NOW + 200, NOW + 5)
