@@ -413,29 +413,29 @@ WEBSOURCE_FILES = {'enwiki-mini.zim': 64, 'python-docs.tar': 24, 'debian-referen
 WEBSOURCE_FEED = '<?xml version="1.0"?>\\n<rss version="2.0"><channel><title>lab feed</title></channel></rss>\\n'
 
 
-def harvest_source(images):
+def harvest_source(images, vlans=(20, 30), name=WEBSOURCE):
     """The download site the edge harvesters fetch from in the lab: a container on the edge hosts' networks
     (iot and servers, .80) serving made-up datasets and their SHA256SUMS with lab/doubles/http_source.py (no
     faults: molecule/harvester injects those). Returns the overlay's harvest settings (harvest_vars)."""
-    nets = [(NETWORKS[vlan], '10.77.%d.80' % vlan) for vlan in (20, 30)]
-    if podman('container', 'exists', WEBSOURCE, check=False).returncode:
-        cmd = ['run', '-d', '--name', WEBSOURCE, '--hostname', WEBSOURCE, '--label', '%s=1' % LABEL]
+    nets = [(NETWORKS[vlan], '10.77.%d.80' % vlan) for vlan in vlans]
+    if podman('container', 'exists', name, check=False).returncode:
+        cmd = ['run', '-d', '--name', name, '--hostname', name, '--label', '%s=1' % LABEL]
         for net, ip in nets:
             cmd += ['--network', '%s:ip=%s' % (net, ip)]
         podman(*cmd, images['py'], '/sbin/init')
-        made = ' && '.join('head -c %dM /dev/urandom > %s' % (mb, name) for name, mb in sorted(WEBSOURCE_FILES.items()))
-        podman('exec', WEBSOURCE, 'sh', '-c', 'mkdir -p /srv/source && cd /srv/source && %s && printf \'%s\' > feed.xml'
+        made = ' && '.join('head -c %dM /dev/urandom > %s' % (mb, path) for path, mb in sorted(WEBSOURCE_FILES.items()))
+        podman('exec', name, 'sh', '-c', 'mkdir -p /srv/source && cd /srv/source && %s && printf \'%s\' > feed.xml'
                % (made, WEBSOURCE_FEED))
         podman('cp', os.path.join(LAB, 'doubles', 'http_source.py'),
-               '%s:/usr/local/bin/homelab-http-source' % WEBSOURCE)
-    elif podman('container', 'inspect', '-f', '{{.State.Running}}', WEBSOURCE).stdout.strip() != 'true':
-        podman('start', WEBSOURCE)
+               '%s:/usr/local/bin/homelab-http-source' % name)
+    elif podman('container', 'inspect', '-f', '{{.State.Running}}', name).stdout.strip() != 'true':
+        podman('start', name)
     # a plain process, no unit: the double needs no init (and a container's systemd can hang in boot when the
     # machine's inotify instances run out); started again by the next `lab.py up` after a restart
-    if podman('exec', WEBSOURCE, 'pgrep', '-f', 'homelab-http-source', check=False).returncode:
-        podman('exec', '-d', WEBSOURCE, 'setsid', '/usr/bin/python3', '/usr/local/bin/homelab-http-source',
+    if podman('exec', name, 'pgrep', '-f', 'homelab-http-source', check=False).returncode:
+        podman('exec', '-d', name, 'setsid', '/usr/bin/python3', '/usr/local/bin/homelab-http-source',
                '--root', '/srv/source', '--port', '8080', '--sums', 'SHA256SUMS')
-    log('%s: the lab\'s download site on %s, port 8080' % (WEBSOURCE, ', '.join(ip for _n, ip in nets)))
+    log('%s: the lab\'s download site on %s, port 8080' % (name, ', '.join(ip for _n, ip in nets)))
     return harvest_vars()
 
 
