@@ -15,7 +15,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 export CONTAINERS_CONF := $(CURDIR)/lab/containers.conf
 LAB_INVENTORY := inventory/lab
 
-.PHONY: help venv test units mutate golden playbooks sanity lint molecule report rules status-page truenas opnsense gpu-resolve runner ee ee-image test-cores bench bench-power bench-wake bench-slurm clean lab lab-up lab-down lab-prereqs lab-images drills
+.PHONY: help venv test units mutate golden playbooks sanity lint molecule report rules status-page truenas opnsense gpu-resolve runner ee ee-image test-cores bench bench-power bench-wake bench-slurm bench-harvester clean lab lab-up lab-down lab-prereqs lab-images drills
 
 help:
 	@echo "make lab      - the simulated homelab: install podman & co, build images, start it, run playbooks/site.yml"
@@ -41,6 +41,7 @@ help:
 	@echo "make bench-power - one power guard reading at 200 hosts with 10 % dead or hanging plugs"
 	@echo "make bench-wake - wake latency in the running lab (after make lab)"
 	@echo "make bench-slurm - sbatch to job start on a sleeping Slurm node (molecule/slurm's cluster)"
+	@echo "make bench-harvester - the harvest worker against curl on the same link, and its peak memory for 1 GB"
 
 $(STAMP): requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null || { echo "make: $(PYTHON) is missing; install python3 and python3-venv" >&2; exit 1; }
@@ -87,6 +88,7 @@ lint: venv
 
 report: venv lab-prereqs
 	tests/integration/targets/power_report/runme.sh
+	tests/integration/targets/harvest_view/runme.sh
 
 rules: venv
 	tests/integration/targets/monitoring_rules/runme.sh
@@ -161,6 +163,10 @@ bench-wake: venv
 
 bench-slurm: venv lab-images
 	bench/slurm_cluster.sh $(BIN)/python bench/slurm_wake.py
+
+bench-harvester: venv
+	@command -v curl >/dev/null || { echo "make: bench-harvester compares against curl; apt-get install curl" >&2; exit 2; }
+	$(BIN)/python bench/harvester.py
 
 clean:
 	rm -rf .build .pytest_cache .ruff_cache tests/output

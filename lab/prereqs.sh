@@ -6,9 +6,10 @@ set -euo pipefail
 # chromium: headless, to render the power report the way a browser shows it (make test)
 # gcc: builds the lab's uptime shim for slurmd in the compute containers (lab/slurm/fakeuptime.c)
 # gpg: molecule/vault encrypts the unseal keys to a key made for the test and reads them back (check-log)
-need_cmds=(podman runc debootstrap ssh ssh-keygen python3 chromium gcc gpg)
+# curl: the harvester's shell worker in its loopback test, and the baseline of bench/harvester.py
+need_cmds=(podman runc debootstrap ssh ssh-keygen python3 chromium gcc gpg curl)
 declare -A pkg_of=([podman]=podman [runc]=runc [debootstrap]=debootstrap [ssh]=openssh-client
-                   [ssh-keygen]=openssh-client [python3]=python3 [chromium]=chromium [gcc]=gcc [gpg]=gnupg)
+                   [ssh-keygen]=openssh-client [python3]=python3 [chromium]=chromium [gcc]=gcc [gpg]=gnupg [curl]=curl)
 extra_pkgs=(netavark aardvark-dns iptables uidmap python3-venv libc6-dev)
 
 missing=()

@@ -52,9 +52,9 @@ VARS_ALLOWED_ANSIBLE = {
 }
 # The roles of this collection: their inputs (<role>_*) are never taken from a hardware file. A unit test keeps
 # this list equal to the roles/ directory.
-COLLECTION_ROLES = ('baseline', 'corosync', 'firewall', 'gpu_stack', 'inference_gateway', 'jobs', 'monitoring',
-                    'nas', 'opnsense', 'proxmox_node', 'qdevice', 'quorum_gate', 'servant', 'slurm', 'vault',
-                    'vault_agent')
+COLLECTION_ROLES = ('baseline', 'corosync', 'firewall', 'gpu_stack', 'harvester', 'inference_gateway', 'jobs',
+                    'monitoring', 'nas', 'opnsense', 'proxmox_node', 'qdevice', 'quorum_gate', 'servant', 'slurm',
+                    'vault', 'vault_agent')
 
 
 def check_vars(given, path, problems):
