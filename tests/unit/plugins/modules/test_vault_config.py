@@ -78,7 +78,7 @@ def bao(monkeypatch):
 ARGS = {'url': URL, 'token': TOKEN, 'kv_mounts': [{'path': 'kv', 'description': 'homelab secrets'}],
         'approle_groups': ['compute'], '_ansible_diff': True}
 CHANGES = ['create kv mount kv', 'enable auth approle', 'write policy homelab-compute',
-           'create approle homelab-compute']
+           'write policy homelab-issuer', 'create approle homelab-compute']
 
 
 def test_check_mode_on_a_fresh_server_reports_everything_and_writes_nothing(bao, run_module):
@@ -86,15 +86,18 @@ def test_check_mode_on_a_fresh_server_reports_everything_and_writes_nothing(bao,
     result = run_module(vault_config.main, ARGS, check_mode=True)
     assert (result['changed'], result['changes'], result['approles']) == (True, CHANGES, ['homelab-compute'])
     assert server.writes() == []
-    assert [r[1] for r in server.requests] == ['sys/mounts', 'sys/auth', 'sys/policies/acl/homelab-compute']
+    assert [r[1] for r in server.requests] == ['sys/mounts', 'sys/auth', 'sys/policies/acl/homelab-compute',
+                                               'sys/policies/acl/homelab-issuer']
     after = json.loads(result['diff']['after'])
     assert json.loads(result['diff']['before']) == {'approle homelab-compute': {
         'secret_id_ttl': None, 'token_max_ttl': None, 'token_policies': None, 'token_ttl': None},
-        'policy homelab-compute': ''}
+        'policy homelab-compute': '', 'policy homelab-issuer': ''}
     assert after['approle homelab-compute'] == {'secret_id_ttl': '0', 'token_max_ttl': '4h',
                                                 'token_policies': ['homelab-compute'], 'token_ttl': '1h'}
     assert after['policy homelab-compute'].startswith('# homelab.cluster: hosts of inventory group compute read')
     assert 'path "kv/data/compute/*" {' in after['policy homelab-compute']
+    # the issuer may enrol hosts into the group's AppRole, nothing more (issue 23)
+    assert 'auth/approle/role/homelab-compute/secret-id' in after['policy homelab-issuer']
     assert TOKEN not in json.dumps(result)
 
 
@@ -105,7 +108,7 @@ def test_the_real_run_makes_exactly_what_check_mode_said_then_nothing(bao, run_m
     assert (result['changes'], result['diff']) == (check['changes'], check['diff'])
     assert [(m, p) for m, p, _b in server.writes()] == [
         ('POST', 'sys/mounts/kv'), ('POST', 'sys/auth/approle'), ('PUT', 'sys/policies/acl/homelab-compute'),
-        ('POST', 'auth/approle/role/homelab-compute')]
+        ('PUT', 'sys/policies/acl/homelab-issuer'), ('POST', 'auth/approle/role/homelab-compute')]
     assert server.mounts['kv/'] == {'type': 'kv', 'options': {'version': '2'}}
     del server.requests[:]
     again = run_module(vault_config.main, ARGS)
@@ -117,9 +120,9 @@ def test_the_real_run_makes_exactly_what_check_mode_said_then_nothing(bao, run_m
 
 def test_equal_in_substance_is_no_change(bao, run_module):
     """A policy differing only in trailing blanks, TTLs the server reports in seconds, policies in another order."""
-    policy = vault_config.approles_for_groups(['compute'], 'kv')['policies']['homelab-compute']
+    policies = vault_config.approles_for_groups(['compute'], 'kv')['policies']
     server = bao(mounts={'kv/': {'type': 'kv', 'options': {'version': '2'}}}, auth={'approle/': {'type': 'approle'}},
-                 policies={'homelab-compute': policy.replace('\n', '  \n') + '\n\n'},
+                 policies={name: hcl.replace('\n', '  \n') + '\n\n' for name, hcl in policies.items()},
                  roles={'homelab-compute': {'token_ttl': 3600, 'token_max_ttl': 14400, 'secret_id_ttl': 0,
                                             'token_policies': ['homelab-compute'], 'bind_secret_id': True}})
     result = run_module(vault_config.main, ARGS, check_mode=True)
@@ -132,7 +135,7 @@ def test_only_what_differs_with_its_diff(bao, run_module):
                                             'token_policies': ['homelab-compute']}})
     result = run_module(vault_config.main, ARGS, check_mode=True)
     assert result['changes'] == ['upgrade kv mount kv to version 2', 'write policy homelab-compute',
-                                 'update approle homelab-compute']
+                                 'write policy homelab-issuer', 'update approle homelab-compute']
     assert json.loads(result['diff']['before'])['approle homelab-compute'] == {'token_ttl': 600}
     assert json.loads(result['diff']['after'])['approle homelab-compute'] == {'token_ttl': '1h'}
     assert server.writes() == []
