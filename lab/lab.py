@@ -433,8 +433,15 @@ def harvest_source(images, vlans=(20, 30), name=WEBSOURCE):
     # a plain process, no unit: the double needs no init (and a container's systemd can hang in boot when the
     # machine's inotify instances run out); started again by the next `lab.py up` after a restart
     if podman('exec', name, 'pgrep', '-f', 'homelab-http-source', check=False).returncode:
-        podman('exec', '-d', name, 'setsid', '/usr/bin/python3', '/usr/local/bin/homelab-http-source',
-               '--root', '/srv/source', '--port', '8080', '--sums', 'SHA256SUMS')
+        # its output to a file: a detached exec's stdout is gone, and the first line written there killed it
+        podman('exec', '-d', name, 'sh', '-c', 'exec setsid /usr/bin/python3 /usr/local/bin/homelab-http-source'
+               ' --root /srv/source --port 8080 --sums SHA256SUMS >>/var/log/homelab-http-source.log 2>&1 </dev/null')
+        for _attempt in range(20):
+            if podman('exec', name, 'pgrep', '-f', 'homelab-http-source', check=False).returncode == 0:
+                break
+            time.sleep(0.25)
+        else:
+            raise SystemExit('%s: the download site did not start; see /var/log/homelab-http-source.log in it' % name)
     log('%s: the lab\'s download site on %s, port 8080' % (name, ', '.join(ip for _n, ip in nets)))
     return harvest_vars()
 
