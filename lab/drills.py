@@ -171,9 +171,13 @@ def ups_battery():
     drill.expect(woken, 'desk and forge woken by the next UPS run, %.0f s after power came back' % took)
     drill.say('nas powers on by itself, as its firmware does after AC loss (it is not wakeable)')
     podman('start', 'nas')
-    notes = [n['body'].get('title', '') for n in notifications(battery)]
-    drill.expect(any('UPS shutdown: UPS on battery' in t for t in notes) and any('power is back' in t for t in notes),
-                 'the webhook heard both: %s' % '; '.join(notes))
+    def heard():
+        titles = [n['body'].get('title', '') for n in notifications(battery)]
+        return (any('UPS shutdown: UPS on battery' in t for t in titles) and any('power is back' in t for t in titles),
+                titles)
+    # the restore's notice goes out once its run has woken everything: a few seconds after the containers run
+    both, _took = drill.wait(lambda: heard()[0], 60)
+    drill.expect(both, 'the webhook heard both: %s' % '; '.join(heard()[1]))
     return drill.failures
 
 
