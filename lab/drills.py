@@ -171,6 +171,7 @@ def ups_battery():
     drill.expect(woken, 'desk and forge woken by the next UPS run, %.0f s after power came back' % took)
     drill.say('nas powers on by itself, as its firmware does after AC loss (it is not wakeable)')
     podman('start', 'nas')
+
     def heard():
         titles = [n['body'].get('title', '') for n in notifications(battery)]
         return (any('UPS shutdown: UPS on battery' in t for t in titles) and any('power is back' in t for t in titles),
