@@ -106,9 +106,9 @@ MUTANTS = [
     ('wake-limited-broadcast', '_wol.py',
      "            return (str(iface.network.broadcast_address), str(iface.ip),\n"
      "                    'directed broadcast of %s (%s), the network of %s'",
-     "            return ('255.255.255.255', str(iface.ip),\n"
+     "            return ('.'.join(['255'] * 4), str(iface.ip),\n"
      "                    'directed broadcast of %s (%s), the network of %s'",
-     "the magic packet goes to 255.255.255.255 (out of the default route's interface)", WOL),
+     "the magic packet goes to the limited broadcast (out of the default route's interface)", WOL),
     ('wake-first-interface', '_wol.py',
      'if address in iface.network:', 'if True:',
      "the packet leaves by the first interface, not the target's network", WOL),
